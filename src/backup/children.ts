@@ -1,0 +1,98 @@
+// Literal factories of the objects a PVCBackup owns while it runs.
+import type { Config } from '../config.ts';
+import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../kube/types.ts';
+import { MANAGED_BY, SCHEDULE_ANNOTATION } from '../labels.ts';
+import { boundedName } from '../names.ts';
+import { BACKUP_SCRIPT } from '../restic/scripts.ts';
+import { credentialsSecret, repositoryOf, resticJob } from '../restic/job.ts';
+import type { PVCBackupSpec } from './types.ts';
+
+/** One name for all children: `backup-<PVCBackup name>`, hash-truncated to 63 characters. */
+export function backupChildName(backupName: string): string {
+  return boundedName(['backup', backupName]);
+}
+
+export interface BackupTarget {
+  name: string;
+  namespace: string;
+  uid: string;
+  spec: PVCBackupSpec;
+}
+
+function labels(target: BackupTarget): Labels {
+  return { ...(target.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'backup' };
+}
+
+function annotations(target: BackupTarget): Labels {
+  return { ...(target.spec.annotations ?? {}) };
+}
+
+export function backupSecret(target: BackupTarget, config: Config): Secret {
+  const repository = repositoryOf(config, target.namespace, target.spec.pvc);
+  return credentialsSecret(backupChildName(target.name), target.namespace, labels(target), repository, config);
+}
+
+export function volumeSnapshot(target: BackupTarget, config: Config): VolumeSnapshot {
+  return {
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshot',
+    metadata: { name: backupChildName(target.name), namespace: target.namespace, labels: labels(target), annotations: annotations(target) },
+    spec: {
+      source: { persistentVolumeClaimName: target.spec.pvc },
+      ...(config.snapshotClass === undefined ? {} : { volumeSnapshotClassName: config.snapshotClass }),
+    },
+  };
+}
+
+export interface TemporaryVolume {
+  size: string;
+  storageClassName: string | undefined;
+}
+
+/** The snapshot as a volume the Job can mount; never scheduled for backup itself. */
+export function temporaryPvc(target: BackupTarget, volume: TemporaryVolume): PersistentVolumeClaim {
+  const name = backupChildName(target.name);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name,
+      namespace: target.namespace,
+      labels: labels(target),
+      annotations: { ...annotations(target), [SCHEDULE_ANNOTATION]: '' },
+    },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      ...(volume.storageClassName === undefined ? {} : { storageClassName: volume.storageClassName }),
+      volumeMode: 'Filesystem',
+      resources: { requests: { storage: volume.size } },
+      dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name },
+    },
+  };
+}
+
+export function backupJob(target: BackupTarget, config: Config): Job {
+  const name = backupChildName(target.name);
+  const { nodeSelector, tolerations, priorityClassName } = target.spec;
+  return resticJob(
+    {
+      name,
+      namespace: target.namespace,
+      runUid: target.uid,
+      labels: labels(target),
+      annotations: annotations(target),
+      placement: {
+        ...(nodeSelector === undefined ? {} : { nodeSelector }),
+        ...(tolerations === undefined ? {} : { tolerations }),
+        ...(priorityClassName === undefined ? {} : { priorityClassName }),
+      },
+      script: BACKUP_SCRIPT,
+      env: { BACKUP_NAMESPACE: target.namespace, BACKUP_VOLUME: target.spec.pvc },
+      secretName: name,
+      claimName: name,
+      readOnly: true,
+      capabilities: ['DAC_READ_SEARCH'],
+    },
+    config,
+  );
+}

@@ -1,0 +1,32 @@
+// Related objects a PVCBackup's sync needs: its source PVC, the Pods of its Job (for restic's
+// summary) and, while it has not finished, the other PVCBackups (for the concurrency gate).
+// Metacontroller caches this answer per parent generation, so it depends on the spec only
+// (and on whether the backup finished, which at worst keeps a stale rule for a while).
+import type { Config } from '../config.ts';
+import { RUN_UID_LABEL } from '../labels.ts';
+import type { HookResult } from '../metacontroller/hook.ts';
+import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
+import { API_VERSION } from '../schema/crds.ts';
+import type { PVCBackup } from './types.ts';
+
+export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Config): HookResult<CustomizeResponse> {
+  const { metadata, spec, status } = request.parent;
+  const namespace = metadata.namespace ?? '';
+  const rules: RelatedResourceRule[] = [];
+  const pvc = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>)['pvc'] : undefined;
+  if (typeof pvc === 'string' && pvc !== '') {
+    rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace, names: [pvc] });
+  }
+  if (metadata.uid !== undefined) {
+    rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });
+  }
+  if (status?.result === undefined) {
+    // Without a cluster-wide limit only backups of the same PVC matter, and they share the namespace.
+    rules.push(
+      config.maxRunningBackups > 0
+        ? { apiVersion: API_VERSION, resource: 'pvcbackups' }
+        : { apiVersion: API_VERSION, resource: 'pvcbackups', namespace },
+    );
+  }
+  return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };
+}

@@ -1,0 +1,192 @@
+// Configuration of the hook service, from environment variables, validated once at start.
+// Every variable is listed in CONFIG_VARIABLES (the README's table is checked against it).
+import { parseGoDuration } from './duration.ts';
+
+export interface Config {
+  listenHost: string;
+  port: number;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** Repository of a PVC: `${repositoryBase}/${namespace}/${pvc}` (backsnap's layout). */
+  repositoryBase: string;
+  /** Credentials restic needs, put in a Secret next to each Job (never in a Pod spec). */
+  repositoryEnv: Record<string, string>;
+  image: string;
+  imagePullSecret: string | undefined;
+  snapshotClass: string | undefined;
+  storageClass: string | undefined;
+  maxRunningBackups: number;
+  namespaces: { allow: string[]; exclude: string[] };
+  defaultSchedule: string;
+  manual: boolean;
+  timeZone: string | undefined;
+  automaticBackupTtl: string;
+  snapshotTimeoutMs: number;
+  jobTimeoutMs: number;
+  startGraceMs: number;
+  resultGraceMs: number;
+  jobBackoffLimit: number;
+  allowCrossNamespaceRestore: boolean;
+  hookToken: string | undefined;
+  housekeepingToken: string | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigVariable {
+  name: string;
+  default: string;
+  description: string;
+  secret?: boolean;
+}
+
+export const REPOSITORY_ENV_PREFIX = 'BACKSNAP_REPOSITORY_ENV_';
+
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'BACKSNAP_REPOSITORY_BASE', default: '', description: 'restic repository URL under which each PVC gets `<namespace>/<pvc>`: `s3:https://host/bucket`, `rest:...`, `b2:bucket:`, `/local/path`, .... Required unless `BACKSNAP_S3_HOST` and `BACKSNAP_S3_BUCKET` are set.' },
+  { name: 'BACKSNAP_S3_HOST', default: '', description: "backsnap's S3 host (`host`, `host:port` or `http://host:port`); with `BACKSNAP_S3_BUCKET` it makes the base `s3:<host>/<bucket>`." },
+  { name: 'BACKSNAP_S3_BUCKET', default: '', description: 'S3 bucket, with `BACKSNAP_S3_HOST`.' },
+  { name: 'BACKSNAP_S3_ACCESS_KEY_ID', default: '', description: 'Becomes `AWS_ACCESS_KEY_ID` of restic.', secret: true },
+  { name: 'BACKSNAP_S3_SECRET_ACCESS_KEY', default: '', description: 'Becomes `AWS_SECRET_ACCESS_KEY` of restic.', secret: true },
+  { name: 'BACKSNAP_RESTIC_PASSWORD', default: '', description: 'Password of the restic repositories. Required.', secret: true },
+  { name: `${REPOSITORY_ENV_PREFIX}<NAME>`, default: '', description: 'Any other variable restic needs, passed as `<NAME>` (e.g. `BACKSNAP_REPOSITORY_ENV_B2_ACCOUNT_KEY`, `..._AWS_DEFAULT_REGION`).', secret: true },
+  { name: 'BACKSNAP_IMAGE', default: 'restic/restic:0.18.1', description: 'Image of the backup and restore Jobs; needs restic >= 0.17 and a POSIX `sh`.' },
+  { name: 'BACKSNAP_IMAGE_PULL_SECRET', default: '', description: 'imagePullSecret of the Jobs (must exist in each namespace).' },
+  { name: 'BACKSNAP_SNAPSHOT_CLASS', default: '', description: 'VolumeSnapshotClass; empty: the cluster default.' },
+  { name: 'BACKSNAP_STORAGE_CLASS', default: '', description: "StorageClass of temporary backup PVCs and restored PVCs; empty: the source PVC's class for backups, the cluster default for restores." },
+  { name: 'BACKSNAP_MAX_RUNNING_BACKUPS', default: '1', description: 'Cluster-wide limit of backups running at once; 0 means no limit.' },
+  { name: 'BACKSNAP_NAMESPACES', default: '', description: 'Comma-separated namespaces to work in; empty: all.' },
+  { name: 'BACKSNAP_EXCLUDE_NAMESPACES', default: '', description: 'Comma-separated namespaces to ignore (wins over the allow-list).' },
+  { name: 'BACKSNAP_SCHEDULE', default: '@daily', description: 'Default cron schedule of PVCs without a schedule annotation; empty: none.' },
+  { name: 'BACKSNAP_MANUAL', default: 'false', description: 'true: no automatic backups at all.' },
+  { name: 'BACKSNAP_TIME_ZONE', default: 'UTC', description: 'IANA time zone in which schedules are read.' },
+  { name: 'BACKSNAP_AUTOMATIC_BACKUP_TTL', default: '72h', description: '`ttl` of automatically created PVCBackups.' },
+  { name: 'BACKSNAP_SNAPSHOT_TIMEOUT', default: '15m', description: 'A VolumeSnapshot not ready after this fails the backup.' },
+  { name: 'BACKSNAP_JOB_TIMEOUT', default: '6h', description: '`activeDeadlineSeconds` of backup and restore Jobs.' },
+  { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
+  { name: 'BACKSNAP_RESULT_GRACE', default: '1m', description: "How long a finished Job's Pod is waited for to read restic's summary." },
+  { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
+  { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
+  { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls; empty: not checked.', secret: true },
+  { name: 'BACKSNAP_HOUSEKEEPING_TOKEN', default: '', description: 'Bearer token required by `POST /v1/housekeeping`; empty: the endpoint is disabled.', secret: true },
+  { name: 'BACKSNAP_HOST', default: '0.0.0.0', description: 'Address the service listens on.' },
+  { name: 'BACKSNAP_PORT', default: '8080', description: 'Port the service listens on.' },
+  { name: 'BACKSNAP_LOG_LEVEL', default: 'info', description: 'pino log level.' },
+  { name: 'BACKSNAP_BODY_LIMIT_MIB', default: '64', description: 'Largest hook request accepted (sync requests carry every related object).' },
+];
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function optional(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** backsnap's `-s3-host`: `host`, `host:port` or a URL; restic's s3 backend takes them as they are. */
+function s3Base(host: string, bucket: string): string {
+  return `s3:${host.replace(/\/+$/, '')}/${bucket}`;
+}
+
+export function parseConfig(env: Env): ConfigResult {
+  const errors: string[] = [];
+  const get = (name: string): string => {
+    const value = env[name];
+    if (value !== undefined) return value;
+    return CONFIG_VARIABLES.find((v) => v.name === name)?.default ?? '';
+  };
+  const int = (name: string, min: number): number => {
+    const text = get(name).trim();
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text) || n < min) errors.push(`${name}=${JSON.stringify(text)} must be an integer >= ${min}`);
+    return n;
+  };
+  const bool = (name: string): boolean => {
+    const text = get(name).trim().toLowerCase();
+    if (!['true', 'false', '1', '0', ''].includes(text)) errors.push(`${name}=${JSON.stringify(text)} must be true or false`);
+    return text === 'true' || text === '1';
+  };
+  const duration = (name: string): number => {
+    const ms = parseGoDuration(get(name).trim());
+    if (ms === undefined || ms <= 0) errors.push(`${name}=${JSON.stringify(get(name))} must be a positive duration such as 90s, 15m or 6h`);
+    return ms ?? 0;
+  };
+
+  const s3Host = optional(get('BACKSNAP_S3_HOST'));
+  const s3Bucket = optional(get('BACKSNAP_S3_BUCKET'));
+  let repositoryBase = optional(get('BACKSNAP_REPOSITORY_BASE'))?.replace(/\/+$/, '') ?? '';
+  if (repositoryBase === '') {
+    if (s3Host !== undefined && s3Bucket !== undefined) repositoryBase = s3Base(s3Host, s3Bucket);
+    else errors.push('BACKSNAP_REPOSITORY_BASE is required (or BACKSNAP_S3_HOST with BACKSNAP_S3_BUCKET)');
+  }
+
+  const repositoryEnv: Record<string, string> = {};
+  const password = get('BACKSNAP_RESTIC_PASSWORD');
+  if (password === '') errors.push('BACKSNAP_RESTIC_PASSWORD is required: restic cannot open a repository without it');
+  else repositoryEnv['RESTIC_PASSWORD'] = password;
+  const accessKey = optional(get('BACKSNAP_S3_ACCESS_KEY_ID'));
+  const secretKey = optional(get('BACKSNAP_S3_SECRET_ACCESS_KEY'));
+  if (accessKey !== undefined) repositoryEnv['AWS_ACCESS_KEY_ID'] = accessKey;
+  if (secretKey !== undefined) repositoryEnv['AWS_SECRET_ACCESS_KEY'] = secretKey;
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(REPOSITORY_ENV_PREFIX)) continue;
+    const target = name.slice(REPOSITORY_ENV_PREFIX.length);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) errors.push(`${name}: ${JSON.stringify(target)} is not a variable name`);
+    else repositoryEnv[target] = env[name] ?? '';
+  }
+
+  const timeZone = optional(get('BACKSNAP_TIME_ZONE'));
+  if (timeZone !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone });
+    } catch {
+      errors.push(`BACKSNAP_TIME_ZONE=${JSON.stringify(timeZone)} is not an IANA time zone`);
+    }
+  }
+  const ttl = get('BACKSNAP_AUTOMATIC_BACKUP_TTL').trim();
+  if (parseGoDuration(ttl) === undefined) errors.push(`BACKSNAP_AUTOMATIC_BACKUP_TTL=${JSON.stringify(ttl)} is not a duration`);
+
+  const config: Config = {
+    listenHost: get('BACKSNAP_HOST').trim(),
+    port: int('BACKSNAP_PORT', 0),
+    logLevel: get('BACKSNAP_LOG_LEVEL').trim(),
+    bodyLimitBytes: int('BACKSNAP_BODY_LIMIT_MIB', 1) * 1024 * 1024,
+    repositoryBase,
+    repositoryEnv,
+    image: get('BACKSNAP_IMAGE').trim(),
+    imagePullSecret: optional(get('BACKSNAP_IMAGE_PULL_SECRET')),
+    snapshotClass: optional(get('BACKSNAP_SNAPSHOT_CLASS')),
+    storageClass: optional(get('BACKSNAP_STORAGE_CLASS')),
+    maxRunningBackups: int('BACKSNAP_MAX_RUNNING_BACKUPS', 0),
+    namespaces: { allow: list(get('BACKSNAP_NAMESPACES')), exclude: list(get('BACKSNAP_EXCLUDE_NAMESPACES')) },
+    defaultSchedule: get('BACKSNAP_SCHEDULE').trim(),
+    manual: bool('BACKSNAP_MANUAL'),
+    timeZone,
+    automaticBackupTtl: ttl,
+    snapshotTimeoutMs: duration('BACKSNAP_SNAPSHOT_TIMEOUT'),
+    jobTimeoutMs: duration('BACKSNAP_JOB_TIMEOUT'),
+    startGraceMs: duration('BACKSNAP_START_GRACE'),
+    resultGraceMs: duration('BACKSNAP_RESULT_GRACE'),
+    jobBackoffLimit: int('BACKSNAP_JOB_BACKOFF_LIMIT', 0),
+    allowCrossNamespaceRestore: bool('BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE'),
+    hookToken: optional(get('BACKSNAP_HOOK_TOKEN')),
+    housekeepingToken: optional(get('BACKSNAP_HOUSEKEEPING_TOKEN')),
+  };
+  if (config.image === '') errors.push('BACKSNAP_IMAGE must not be empty');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    errors.push(`BACKSNAP_LOG_LEVEL=${JSON.stringify(config.logLevel)} is not a pino level`);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+/** Whether backsnap works in a namespace: the exclude-list wins over the allow-list. */
+export function namespaceInScope(config: Pick<Config, 'namespaces'>, namespace: string): boolean {
+  const { allow, exclude } = config.namespaces;
+  if (exclude.includes(namespace)) return false;
+  return allow.length === 0 || allow.includes(namespace);
+}

@@ -1,0 +1,82 @@
+// Literal factories of the objects a PVCRestore owns.
+import type { Config } from '../config.ts';
+import type { Job, Labels, Namespace, PersistentVolumeClaim, Secret } from '../kube/types.ts';
+import { MANAGED_BY, RESTORING_ANNOTATION } from '../labels.ts';
+import { boundedName } from '../names.ts';
+import { credentialsSecret, repositoryOf, resticJob } from '../restic/job.ts';
+import { RESTORE_SCRIPT } from '../restic/scripts.ts';
+import type { RestorePlan } from './types.ts';
+
+/** Name of the restore Job and its Secret: `restore-<PVCRestore name>`, hash-truncated to 63 characters. */
+export function restoreChildName(restoreName: string): string {
+  return boundedName(['restore', restoreName]);
+}
+
+function labels(plan: RestorePlan): Labels {
+  return { ...(plan.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'restore' };
+}
+
+function annotations(plan: RestorePlan): Labels {
+  return { ...(plan.spec.annotations ?? {}), [RESTORING_ANNOTATION]: plan.uid };
+}
+
+export function restoreSecret(plan: RestorePlan, config: Config): Secret {
+  const repository = repositoryOf(config, plan.sourceNamespace, plan.sourcePvc);
+  return credentialsSecret(restoreChildName(plan.name), plan.namespace, labels(plan), repository, config);
+}
+
+export interface TargetVolume {
+  size: string;
+  accessModes: string[];
+}
+
+/**
+ * The restored volume. Besides the controller reference Metacontroller adds, it is owned by its
+ * Namespace, so the garbage collector keeps it when the PVCRestore is deleted.
+ */
+export function targetPvc(plan: RestorePlan, volume: TargetVolume, namespace: Namespace, config: Config): PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: plan.targetPvc,
+      namespace: plan.namespace,
+      labels: labels(plan),
+      annotations: annotations(plan),
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace.metadata.name, uid: namespace.metadata.uid ?? '' }],
+    },
+    spec: {
+      accessModes: volume.accessModes,
+      ...(config.storageClass === undefined ? {} : { storageClassName: config.storageClass }),
+      volumeMode: 'Filesystem',
+      resources: { requests: { storage: volume.size } },
+    },
+  };
+}
+
+export function restoreJob(plan: RestorePlan, config: Config): Job {
+  const name = restoreChildName(plan.name);
+  const { nodeSelector, tolerations, priorityClassName } = plan.spec;
+  return resticJob(
+    {
+      name,
+      namespace: plan.namespace,
+      runUid: plan.uid,
+      labels: labels(plan),
+      annotations: annotations(plan),
+      placement: {
+        ...(nodeSelector === undefined ? {} : { nodeSelector }),
+        ...(tolerations === undefined ? {} : { tolerations }),
+        ...(priorityClassName === undefined ? {} : { priorityClassName }),
+      },
+      script: RESTORE_SCRIPT,
+      env: { BACKUP_NAMESPACE: plan.sourceNamespace, BACKUP_VOLUME: plan.sourcePvc, SOURCE_SNAPSHOT: plan.sourceSnapshot },
+      secretName: name,
+      claimName: plan.targetPvc,
+      readOnly: false,
+      // Writing files of any owner and restoring their ownership and modes.
+      capabilities: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'],
+    },
+    config,
+  );
+}

@@ -1,0 +1,33 @@
+// Related objects a PVCRestore's sync needs: both Namespaces (ownership of the restored PVC and
+// the source's permission to restore elsewhere), the target PVC (it must not exist unless this
+// restore made it), the source PVC (default size) and the Pods of the restore Job.
+import { RUN_UID_LABEL } from '../labels.ts';
+import type { HookResult } from '../metacontroller/hook.ts';
+import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
+import type { PVCRestore } from './types.ts';
+
+function field(spec: unknown, key: string): string | undefined {
+  if (typeof spec !== 'object' || spec === null) return undefined;
+  const value = (spec as Record<string, unknown>)[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+export function customizeRestore(request: CustomizeRequest<PVCRestore>): HookResult<CustomizeResponse> {
+  const { metadata, spec } = request.parent;
+  const namespace = metadata.namespace ?? '';
+  const sourcePvc = field(spec, 'sourcePvc');
+  const sourceNamespace = field(spec, 'sourceNamespace') ?? namespace;
+  const target = field(spec, 'targetPvc') ?? sourcePvc;
+  const rules: RelatedResourceRule[] = [
+    { apiVersion: 'v1', resource: 'namespaces', names: [...new Set([namespace, sourceNamespace])] },
+  ];
+  const pvcsHere = [target, sourceNamespace === namespace ? sourcePvc : undefined].filter((n): n is string => n !== undefined);
+  if (pvcsHere.length > 0) rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace, names: [...new Set(pvcsHere)] });
+  if (sourceNamespace !== namespace && sourcePvc !== undefined) {
+    rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace: sourceNamespace, names: [sourcePvc] });
+  }
+  if (metadata.uid !== undefined) {
+    rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });
+  }
+  return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };
+}
