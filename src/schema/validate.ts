@@ -3,7 +3,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// strictTypes is off for Kubernetes' int-or-string idiom (`anyOf` integer/string plus a `pattern`).
+const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
 ajv.addVocabulary([
   'x-kubernetes-map-type',
   'x-kubernetes-list-type',

@@ -1,0 +1,34 @@
+// Entry point: validate the configuration (exit with a clear message if it is wrong), listen,
+// and shut down gracefully on SIGTERM/SIGINT (in-flight hook calls finish, new ones get 503).
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import { CONFIG_VARIABLES, parseConfig } from './config.ts';
+
+const parsed = parseConfig(process.env);
+if (!parsed.ok) {
+  process.stderr.write(`backsnap-ts: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+  process.stderr.write(`Variables: ${CONFIG_VARIABLES.map((v) => v.name).join(', ')} (see README).\n`);
+  process.exit(2);
+}
+const config = parsed.config;
+const logger = pino({ level: config.logLevel, base: { service: 'backsnap-ts' } });
+const app = buildApp({ config, logger });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => {
+    logger.error('graceful shutdown timed out');
+    process.exit(1);
+  }, 10_000);
+  forced.unref();
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await app.listen({ host: config.listenHost, port: config.port });
+logger.info({ repository: config.repositoryBase, maxRunningBackups: config.maxRunningBackups }, 'backsnap-ts ready');
