@@ -15,7 +15,7 @@ import { API_VERSION } from '../schema/crds.ts';
 import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
 import { recordedState, runResponse, type Outcome as RunOutcome } from '../run.ts';
-import { finishFields } from '../status.ts';
+import { finishFields, type RunState } from '../status.ts';
 import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupTarget } from './children.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
@@ -98,11 +98,15 @@ function start(target: BackupTarget, observed: Observed, config: Config, now: Da
     return { state: { phase: 'Pending', reason: slot.reason, message: slot.message }, children: [], resyncAfterSeconds: POLL_SECONDS };
   }
   return {
-    state: { phase: 'Running', reason: 'SnapshotPending', message: `taking a VolumeSnapshot of PVC ${target.spec.pvc}` },
+    state: snapshotPending(target),
     children: [backupSecret(target, config), volumeSnapshot(target, config)],
     fields: { startedAt: formatTime(now) },
     resyncAfterSeconds: Math.ceil(config.snapshotTimeoutMs / 1000),
   };
+}
+
+function snapshotPending(target: BackupTarget): RunState {
+  return { phase: 'Running', reason: 'SnapshotPending', message: `waiting for the VolumeSnapshot of PVC ${target.spec.pvc} to become ready` };
 }
 
 function nonZero(quantity: string | undefined): string | undefined {
@@ -132,7 +136,7 @@ function running(target: BackupTarget, observed: Observed, config: Config, now: 
     }
     return {
       state: error === undefined
-        ? { phase: 'Running', reason: 'SnapshotPending', message: `waiting for the VolumeSnapshot of PVC ${target.spec.pvc} to become ready` }
+        ? snapshotPending(target)
         : { phase: 'Running', reason: 'SnapshotError', message: `VolumeSnapshot reports an error (retried until the snapshot timeout): ${error}` },
       children: base,
       resyncAfterSeconds: secondsUntil(snapshotDeadline, now),

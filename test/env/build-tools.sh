@@ -61,4 +61,20 @@ install_plain() {
 }
 install_plain restic github.com/restic/restic/cmd/restic "$RESTIC_VERSION"
 install_plain minio github.com/minio/minio "$MINIO_VERSION"
+# The VolumeSnapshot CRDs, as the snapshot controller's client module ships them.
+install_crds() {
+  local version=$1 out="$cache/crds/external-snapshotter-$1"
+  if [[ -d "$out" ]]; then echo "cached  volumesnapshot CRDs $version"; else
+    local start=$SECONDS module_dir
+    module_dir=$(go mod download -json "github.com/kubernetes-csi/external-snapshotter/client/v8@$version" |
+      sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+    cp "$module_dir"/config/crd/snapshot.storage.k8s.io_*.yaml "$out.tmp/"
+    chmod 644 "$out.tmp"/*.yaml
+    mv "$out.tmp" "$out"
+    echo "fetched volumesnapshot CRDs $version in $((SECONDS - start))s"
+  fi
+  ln -sfn "$out" "$cache/crds/external-snapshotter"
+}
+install_crds "$EXTERNAL_SNAPSHOTTER_VERSION"
 echo "tools ready in $bin ($((SECONDS - total))s)"

@@ -1,0 +1,269 @@
+// Contract tests of POST /hooks/pvcbackup/sync: every phase of the backup state machine and its
+// failure paths, through the real route with Metacontroller v2 payloads.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Job, KubeObject, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../../src/kube/types.ts';
+import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
+import type { PVCBackup } from '../../src/backup/types.ts';
+import {
+  BACKUP_CHILD_GROUPS, BACKUP_SUMMARY, NOW, SECRET_VALUES, backup, minutesAgo, pvc, readySnapshot, syncRequest, terminatedPod, testApp, testConfig, withJobCondition,
+} from '../support/fixtures.ts';
+import { assertCompositeShape, assertFixedPoint, assertSafeChildren, droppedChildren, post, type SyncAnswer } from '../support/hooks.ts';
+
+const URL = '/hooks/pvcbackup/sync';
+type Answer = SyncAnswer<PVCBackupStatus>;
+const app = testApp();
+
+function request(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')]) {
+  return syncRequest(parent, children, related, BACKUP_CHILD_GROUPS);
+}
+
+async function sync(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')], application = app): Promise<Answer> {
+  const answer = await post<Answer>(application, URL, request(parent, children, related));
+  assertCompositeShape(answer);
+  assertSafeChildren(answer.children);
+  return answer;
+}
+
+function child<T extends KubeObject>(answer: Answer, kind: T['kind']): T {
+  const found = answer.children.find((c) => c.kind === kind);
+  assert.ok(found, `no ${kind} among ${answer.children.map((c) => c.kind).join(', ')}`);
+  return found as T;
+}
+
+function condition(answer: Answer, type: string) {
+  return answer.status.conditions?.find((c) => c.type === type);
+}
+
+/** A backup that started: its status and the children of its first answer. */
+async function started(parent = backup('nightly', { pvc: 'data' })) {
+  const first = await sync(parent);
+  return { parent: { ...parent, status: first.status }, first };
+}
+
+describe('PVCBackup sync: happy path', () => {
+  it('starts with a credentials Secret and a VolumeSnapshot of the source PVC', async () => {
+    const answer = await sync(backup('nightly', { pvc: 'data' }));
+    assert.equal(answer.status.phase, 'Running');
+    assert.equal(answer.status.startedAt, '2026-11-29T12:00:00Z');
+    assert.deepEqual(answer.children.map((c) => c.kind), ['Secret', 'VolumeSnapshot']);
+    const snapshot = child<VolumeSnapshot>(answer, 'VolumeSnapshot');
+    assert.equal(snapshot.spec.source.persistentVolumeClaimName, 'data');
+    assert.equal(snapshot.metadata.name, 'backup-nightly');
+    assert.equal(condition(answer, 'Ready')?.reason, 'SnapshotPending');
+    assert.equal(condition(answer, 'Failed')?.status, 'False');
+    assert.ok(answer.resyncAfterSeconds !== undefined && answer.resyncAfterSeconds > 0, 'asks to be synced again for the snapshot timeout');
+  });
+
+  it('puts the repository and every credential in the Secret, keyed as restic expects', async () => {
+    const secret = child<Secret>(await sync(backup('nightly', { pvc: 'data' })), 'Secret');
+    const decoded = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    assert.deepEqual(decoded, {
+      AWS_ACCESS_KEY_ID: SECRET_VALUES[1],
+      AWS_SECRET_ACCESS_KEY: SECRET_VALUES[2],
+      RESTIC_PASSWORD: SECRET_VALUES[0],
+      RESTIC_REPOSITORY: 's3:http://minio.backsnap:9000/backups/apps/data',
+    });
+  });
+
+  it('is a fixed point while the snapshot is not ready', async () => {
+    const { parent, first } = await started();
+    await assertFixedPoint(app, URL, request(parent), first);
+  });
+
+  it('adds the temporary PVC and the restic Job once the snapshot is ready', async () => {
+    const { parent, first } = await started();
+    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'), '2Gi');
+    const answer = await sync(parent, [...first.children, snapshot]);
+    assert.deepEqual(answer.children.map((c) => c.kind), ['Secret', 'VolumeSnapshot', 'PersistentVolumeClaim', 'Job']);
+    const temporary = child<PersistentVolumeClaim>(answer, 'PersistentVolumeClaim');
+    assert.equal(temporary.spec.resources?.requests?.['storage'], '2Gi', 'sized from the snapshot restoreSize');
+    assert.equal(temporary.spec.storageClassName, 'fast-ssd', "the source PVC's storage class");
+    assert.deepEqual(temporary.spec.dataSource, { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'backup-nightly' });
+    assert.equal(temporary.metadata.annotations?.['backsnap.skyb.it/schedule'], '', 'never scheduled for backup itself');
+    assert.equal(answer.status.startedAt, parent.status?.startedAt);
+    assert.equal(condition(answer, 'Ready')?.reason, 'BackupRunning');
+    await assertFixedPoint(app, URL, request(parent, [...first.children, snapshot]), answer);
+  });
+
+  it('runs a hardened, read-only restic Job that gets credentials only from the Secret', async () => {
+    const { parent, first } = await started();
+    const answer = await sync(parent, [...first.children, readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'))]);
+    const job = child<Job>(answer, 'Job');
+    const pod = job.spec.template.spec;
+    const container = pod.containers[0];
+    assert.ok(container);
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.restartPolicy, 'Never');
+    assert.deepEqual(pod.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' });
+    assert.deepEqual(container.securityContext?.['capabilities'], { drop: ['ALL'], add: ['DAC_READ_SEARCH'] });
+    assert.equal(container.securityContext?.['allowPrivilegeEscalation'], false);
+    assert.deepEqual(container.envFrom, [{ secretRef: { name: 'backup-nightly' } }]);
+    assert.ok(container.env?.every((e) => !['RESTIC_PASSWORD', 'AWS_SECRET_ACCESS_KEY', 'RESTIC_REPOSITORY'].includes(e.name)));
+    assert.deepEqual(pod.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim, { claimName: 'backup-nightly', readOnly: true });
+    assert.equal(container.volumeMounts?.find((m) => m.name === 'data')?.mountPath, '/data');
+    assert.equal(job.spec.template.metadata?.labels?.['backsnap.skyb.it/run-uid'], 'uid-apps-nightly');
+    assert.equal(container.image, 'restic/restic:0.18.1');
+  });
+
+  it('succeeds with the restic snapshot id and statistics, and drops every child', async () => {
+    const { parent, first } = await started();
+    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
+    const running = await sync(parent, [...first.children, snapshot]);
+    const job = withJobCondition(child<Job>(running, 'Job'), 'Complete');
+    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
+    const req = request(parent, observed, [pvc('data'), terminatedPod('apps', 'uid-apps-nightly', 0, BACKUP_SUMMARY)]);
+    const answer = await post<Answer>(app, URL, req);
+    assert.equal(answer.status.result, 'Succeeded');
+    assert.equal(answer.status.phase, 'Succeeded');
+    assert.equal(answer.status.finishedAt, '2026-11-29T12:00:00Z');
+    assert.equal(answer.status.duration, '0s');
+    assert.equal(answer.status.snapshotId, 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90');
+    assert.deepEqual(answer.status.statistics, {
+      filesNew: 3, filesChanged: 1, filesUnmodified: 10, dataAddedBytes: 4096, totalFilesProcessed: 14, totalBytesProcessed: 104857600,
+    });
+    assert.equal(condition(answer, 'Ready')?.status, 'True');
+    assert.deepEqual(answer.children, []);
+    assert.deepEqual(droppedChildren(req, answer), ['Job/backup-nightly', 'PersistentVolumeClaim/backup-nightly', 'Secret/backup-nightly', 'VolumeSnapshot/backup-nightly']);
+  });
+
+  it('waits a little for the Pod summary after the Job completed, then succeeds without it', async () => {
+    const { parent, first } = await started();
+    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
+    const running = await sync(parent, [...first.children, snapshot]);
+    const job = withJobCondition(child<Job>(running, 'Job'), 'Complete');
+    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
+    const waiting = await sync(parent, observed);
+    assert.equal(waiting.status.phase, 'Running');
+    assert.equal(condition(waiting, 'Ready')?.reason, 'CollectingResults');
+    assert.equal(waiting.children.length, 4, 'keeps every child while waiting');
+    const later = new Date(NOW.getTime() + 5 * 60_000);
+    const answer = await post<Answer>(testApp(testConfig(), later), URL, request(parent, observed));
+    assert.equal(answer.status.result, 'Succeeded');
+    assert.equal(answer.status.snapshotId, undefined);
+    assert.deepEqual(answer.children, []);
+  });
+
+  it('stays finished: a succeeded backup is a fixed point with no children', async () => {
+    const status: PVCBackupStatus = { phase: 'Succeeded', result: 'Succeeded', startedAt: minutesAgo(10), finishedAt: minutesAgo(5), duration: '5m0s', message: 'done' };
+    const parent = backup('nightly', { pvc: 'data' }, { status });
+    const answer = await sync(parent, [], []);
+    assert.equal(answer.status.result, 'Succeeded');
+    assert.equal(answer.status.finishedAt, status.finishedAt);
+    assert.deepEqual(answer.children, []);
+    await assertFixedPoint(app, URL, request(parent, [], []), answer);
+  });
+});
+
+describe('PVCBackup sync: failures', () => {
+  it('fails with the restic error when the Job failed, keeping only the Job for its logs', async () => {
+    const { parent, first } = await started();
+    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
+    const running = await sync(parent, [...first.children, snapshot]);
+    const job = withJobCondition(child<Job>(running, 'Job'), 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
+    const pod = terminatedPod('apps', 'uid-apps-nightly', 1, 'cannot open the repository (restic exit 1): wrong password or no key found');
+    const req = request(parent, observed, [pvc('data'), pod]);
+    const answer = await post<Answer>(app, URL, req);
+    assert.equal(answer.status.result, 'Failed');
+    assert.equal(answer.status.phase, 'Failed');
+    assert.equal(condition(answer, 'Failed')?.status, 'True');
+    assert.equal(condition(answer, 'Failed')?.reason, 'JobFailed');
+    assert.match(answer.status.message ?? '', /wrong password/);
+    assert.deepEqual(answer.children.map((c) => `${c.kind}/${c.metadata.name}`), ['Job/backup-nightly']);
+    const finished = { ...parent, status: answer.status };
+    const after = await sync(finished, [job], []);
+    assert.deepEqual(after.children.map((c) => c.kind), ['Job'], 'the failed Job stays on later syncs');
+    assert.deepEqual(after.status, answer.status);
+  });
+
+  it('fails when the snapshot is not ready before the snapshot timeout, naming the last error', async () => {
+    const { parent, first } = await started();
+    const snapshot = { ...child<VolumeSnapshot>(first, 'VolumeSnapshot'), status: { readyToUse: false, error: { message: 'driver unavailable' } } };
+    const meanwhile = await sync(parent, [...first.children, snapshot]);
+    assert.equal(condition(meanwhile, 'Ready')?.reason, 'SnapshotError');
+    assert.equal(meanwhile.status.phase, 'Running');
+    const late = new Date(NOW.getTime() + 16 * 60_000);
+    const answer = await post<Answer>(testApp(testConfig(), late), URL, request(parent, [...first.children, snapshot]));
+    assert.equal(answer.status.result, 'Failed');
+    assert.equal(condition(answer, 'Failed')?.reason, 'SnapshotTimeout');
+    assert.match(answer.status.message ?? '', /driver unavailable/);
+    assert.equal(answer.status.duration, '16m0s');
+    assert.deepEqual(answer.children, []);
+  });
+
+  it('fails a Job that outlives its own deadline and stops it', async () => {
+    const { parent, first } = await started();
+    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
+    const running = await sync(parent, [...first.children, snapshot]);
+    const job = { ...child<Job>(running, 'Job'), metadata: { ...child<Job>(running, 'Job').metadata, creationTimestamp: minutesAgo(0) } };
+    const late = new Date(NOW.getTime() + 7 * 3600_000);
+    const answer = await post<Answer>(testApp(testConfig(), late), URL, request(parent, [...running.children.filter((c) => c.kind !== 'Job'), job]));
+    assert.equal(condition(answer, 'Failed')?.reason, 'DeadlineExceeded');
+    assert.deepEqual(answer.children, [], 'the runaway Job is deleted so it frees the repository');
+  });
+
+  const sourceCases: { name: string; related: PersistentVolumeClaim[]; reason: string; waitsFirst: boolean }[] = [
+    { name: 'missing source PVC', related: [], reason: 'SourcePVCNotFound', waitsFirst: true },
+    { name: 'pending source PVC', related: [pvc('data', 'apps', { phase: 'Pending' })], reason: 'SourcePVCNotBound', waitsFirst: true },
+    { name: 'source PVC being deleted', related: [{ ...pvc('data'), metadata: { ...pvc('data').metadata, deletionTimestamp: minutesAgo(0) } }], reason: 'SourcePVCDeleting', waitsFirst: false },
+    { name: 'block source PVC', related: [{ ...pvc('data'), spec: { ...pvc('data').spec, volumeMode: 'Block' } }], reason: 'UnsupportedVolumeMode', waitsFirst: false },
+  ];
+  for (const c of sourceCases) {
+    it(`reports a ${c.name} (${c.reason})`, async () => {
+      const parent = backup('nightly', { pvc: 'data' });
+      const answer = await sync(parent, [], c.related);
+      assert.equal(condition(answer, 'Ready')?.reason, c.reason);
+      assert.deepEqual(answer.children, []);
+      if (c.waitsFirst) {
+        assert.equal(answer.status.phase, 'Pending', 'waits out the start grace first');
+        assert.ok((answer.resyncAfterSeconds ?? 0) > 0);
+        const late = new Date(NOW.getTime() + 3 * 60_000);
+        const after = await post<Answer>(testApp(testConfig(), late), URL, request(parent, [], c.related));
+        assert.equal(after.status.result, 'Failed');
+        assert.equal(condition(after, 'Failed')?.reason, c.reason);
+      } else {
+        assert.equal(answer.status.result, 'Failed');
+      }
+    });
+  }
+});
+
+describe('PVCBackup sync: invalid input', () => {
+  const invalid: { name: string; spec: unknown; message: RegExp }[] = [
+    { name: 'missing pvc', spec: {}, message: /spec\.pvc is required/ },
+    { name: 'bad ttl', spec: { pvc: 'data', ttl: 'three days' }, message: /spec\.ttl/ },
+    { name: 'pvc of the wrong type', spec: { pvc: 42 }, message: /spec\.pvc/ },
+    { name: 'no spec at all', spec: undefined, message: /invalid spec/ },
+  ];
+  for (const c of invalid) {
+    it(`reports ${c.name} as InvalidSpec and keeps every child`, async () => {
+      const { first } = await started();
+      const parent = { ...backup('nightly', c.spec), status: first.status };
+      const req = request(parent, first.children);
+      const answer = await post<Answer>(app, URL, req);
+      assertCompositeShape(answer);
+      assert.equal(condition(answer, 'Ready')?.reason, 'InvalidSpec');
+      assert.match(answer.status.message ?? '', c.message);
+      assert.deepEqual(droppedChildren(req, answer), [], 'an invalid spec never deletes children');
+    });
+  }
+
+  it('hash-truncates child names of long PVCBackup names to 63 characters, distinctly', async () => {
+    const long = `${'a'.repeat(120)}-1732838400`;
+    const other = `${'a'.repeat(120)}-1732924800`;
+    const a = await sync(backup(long, { pvc: 'data' }));
+    const b = await sync(backup(other, { pvc: 'data' }));
+    const nameA = a.children[0]?.metadata.name ?? '';
+    assert.ok(nameA.length <= 63 && nameA.startsWith('backup-aaaa'));
+    assert.notEqual(nameA, b.children[0]?.metadata.name);
+  });
+
+  it('leaves a backup in a namespace outside the operator scope pending with a reason', async () => {
+    const scoped = testApp(testConfig({ BACKSNAP_EXCLUDE_NAMESPACES: 'apps' }));
+    const answer = await sync(backup('nightly', { pvc: 'data' }), [], [pvc('data')], scoped);
+    assert.equal(answer.status.phase, 'Pending');
+    assert.equal(condition(answer, 'Ready')?.reason, 'NamespaceNotInScope');
+    assert.deepEqual(answer.children, []);
+  });
+});
