@@ -1,6 +1,11 @@
 // Configuration of the hook service, from environment variables, validated once at start.
 // Every variable is listed in CONFIG_VARIABLES (the README's table is checked against it).
 import { parseGoDuration } from './duration.ts';
+import { PVCBackupSpecSchema, type PVCBackupSpec } from './schema/pvcbackup.ts';
+import { validator } from './schema/validate.ts';
+
+/** Operator-level defaults of automatic PVCBackups (backsnap could not set these at all). */
+export type AutomaticBackupDefaults = Pick<PVCBackupSpec, 'nodeSelector' | 'tolerations' | 'priorityClassName' | 'labels' | 'annotations'>;
 
 export interface Config {
   listenHost: string;
@@ -21,6 +26,7 @@ export interface Config {
   manual: boolean;
   timeZone: string | undefined;
   automaticBackupTtl: string;
+  automaticBackupDefaults: AutomaticBackupDefaults;
   snapshotTimeoutMs: number;
   jobTimeoutMs: number;
   startGraceMs: number;
@@ -61,6 +67,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_MANUAL', default: 'false', description: 'true: no automatic backups at all.' },
   { name: 'BACKSNAP_TIME_ZONE', default: 'UTC', description: 'IANA time zone in which schedules are read.' },
   { name: 'BACKSNAP_AUTOMATIC_BACKUP_TTL', default: '72h', description: '`ttl` of automatically created PVCBackups.' },
+  { name: 'BACKSNAP_BACKUP_NODE_SELECTOR', default: '', description: 'JSON object: `nodeSelector` of automatic PVCBackups.' },
+  { name: 'BACKSNAP_BACKUP_TOLERATIONS', default: '', description: 'JSON list: `tolerations` of automatic PVCBackups.' },
+  { name: 'BACKSNAP_BACKUP_PRIORITY_CLASS', default: '', description: '`priorityClassName` of automatic PVCBackups.' },
+  { name: 'BACKSNAP_BACKUP_LABELS', default: '', description: 'JSON object: `labels` of automatic PVCBackups (put on their snapshot, PVC and Job).' },
+  { name: 'BACKSNAP_BACKUP_ANNOTATIONS', default: '', description: 'JSON object: `annotations` of automatic PVCBackups.' },
   { name: 'BACKSNAP_SNAPSHOT_TIMEOUT', default: '15m', description: 'A VolumeSnapshot not ready after this fails the backup.' },
   { name: 'BACKSNAP_JOB_TIMEOUT', default: '6h', description: '`activeDeadlineSeconds` of backup and restore Jobs.' },
   { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
@@ -151,6 +162,8 @@ export function parseConfig(env: Env): ConfigResult {
   const ttl = get('BACKSNAP_AUTOMATIC_BACKUP_TTL').trim();
   if (parseGoDuration(ttl) === undefined) errors.push(`BACKSNAP_AUTOMATIC_BACKUP_TTL=${JSON.stringify(ttl)} is not a duration`);
 
+  const automaticBackupDefaults = backupDefaults(get, errors);
+
   const config: Config = {
     listenHost: get('BACKSNAP_HOST').trim(),
     port: int('BACKSNAP_PORT', 0),
@@ -168,6 +181,7 @@ export function parseConfig(env: Env): ConfigResult {
     manual: bool('BACKSNAP_MANUAL'),
     timeZone,
     automaticBackupTtl: ttl,
+    automaticBackupDefaults,
     snapshotTimeoutMs: duration('BACKSNAP_SNAPSHOT_TIMEOUT'),
     jobTimeoutMs: duration('BACKSNAP_JOB_TIMEOUT'),
     startGraceMs: duration('BACKSNAP_START_GRACE'),
@@ -182,6 +196,30 @@ export function parseConfig(env: Env): ConfigResult {
     errors.push(`BACKSNAP_LOG_LEVEL=${JSON.stringify(config.logLevel)} is not a pino level`);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+const validateBackupSpec = validator<PVCBackupSpec>(PVCBackupSpecSchema, 'spec');
+
+function backupDefaults(get: (name: string) => string, errors: string[]): AutomaticBackupDefaults {
+  const defaults: Record<string, unknown> = {};
+  const json = (name: string, field: string) => {
+    const text = get(name).trim();
+    if (text === '') return;
+    try {
+      defaults[field] = JSON.parse(text);
+    } catch {
+      errors.push(`${name} is not valid JSON`);
+    }
+  };
+  json('BACKSNAP_BACKUP_NODE_SELECTOR', 'nodeSelector');
+  json('BACKSNAP_BACKUP_TOLERATIONS', 'tolerations');
+  json('BACKSNAP_BACKUP_LABELS', 'labels');
+  json('BACKSNAP_BACKUP_ANNOTATIONS', 'annotations');
+  const priority = get('BACKSNAP_BACKUP_PRIORITY_CLASS').trim();
+  if (priority !== '') defaults['priorityClassName'] = priority;
+  const check = validateBackupSpec({ ...defaults, pvc: 'x' });
+  if (!check.ok) errors.push(`automatic backup defaults (BACKSNAP_BACKUP_*): ${check.message}`);
+  return defaults as AutomaticBackupDefaults;
 }
 
 /** Whether backsnap works in a namespace: the exclude-list wins over the allow-list. */

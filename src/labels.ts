@@ -8,3 +8,17 @@ export const ALLOW_RESTORE_TO_ANNOTATION = 'backsnap.skyb.it/allow-restore-to';
 export const RUN_UID_LABEL = 'backsnap.skyb.it/run-uid';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'backsnap-ts', 'app.kubernetes.io/part-of': 'backsnap' } as const;
+/** On automatic PVCBackups: the schedule slot (RFC 3339) the backup is for. */
+export const SCHEDULED_FOR_ANNOTATION = 'backsnap.skyb.it/scheduled-for';
+/** On PVCs: the latest slot a backup was created for (the scheduler's only memory). */
+export const LAST_SCHEDULED_ANNOTATION = 'backsnap.skyb.it/last-scheduled';
+/** On PVCs: why the schedule cannot be used (an invalid cron expression). */
+export const SCHEDULE_ERROR_ANNOTATION = 'backsnap.skyb.it/schedule-error';
+/** On automatic PVCBackups. */
+export const AUTOMATIC_LABEL = 'backsnap.skyb.it/automatic';
+/** On temporary backup PVCs, so the scheduler's DecoratorController never selects them. */
+export const TEMPORARY_LABEL = 'backsnap.skyb.it/temporary';
+/** Metacontroller's marker of a DecoratorController's attachments. */
+export const DECORATOR_ANNOTATION = 'metacontroller.k8s.io/decorator-controller';
+/** Name of the scheduler's DecoratorController (metacontroller/pvc-scheduler.yaml). */
+export const SCHEDULER_CONTROLLER = 'backsnap-scheduler';

@@ -1,7 +1,7 @@
 // Literal factories of the objects a PVCBackup owns while it runs.
 import type { Config } from '../config.ts';
 import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../kube/types.ts';
-import { MANAGED_BY, SCHEDULE_ANNOTATION } from '../labels.ts';
+import { MANAGED_BY, SCHEDULE_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
 import { credentialsSecret, repositoryOf, resticJob } from '../restic/job.ts';
@@ -58,7 +58,7 @@ export function temporaryPvc(target: BackupTarget, volume: TemporaryVolume): Per
     metadata: {
       name,
       namespace: target.namespace,
-      labels: labels(target),
+      labels: { ...labels(target), [TEMPORARY_LABEL]: 'true' },
       annotations: { ...annotations(target), [SCHEDULE_ANNOTATION]: '' },
     },
     spec: {

@@ -25,19 +25,19 @@ const objectGroups = {
 
 const controller = { type: 'object', required: ['metadata'], properties: { metadata: { type: 'object' } } } as const;
 
-export const validateCompositeSync = ajv.compile({
+export const validateCompositeSync = ajv.compile<unknown>({
   type: 'object',
   required: ['controller', 'parent', 'children'],
   properties: { controller, parent: kubeObject, children: objectGroups, related: objectGroups, finalizing: { type: 'boolean' } },
 });
 
-export const validateDecoratorSync = ajv.compile({
+export const validateDecoratorSync = ajv.compile<unknown>({
   type: 'object',
   required: ['controller', 'object', 'attachments'],
   properties: { controller, object: kubeObject, attachments: objectGroups, related: objectGroups, finalizing: { type: 'boolean' } },
 });
 
-export const validateCustomize = ajv.compile({
+export const validateCustomize = ajv.compile<unknown>({
   type: 'object',
   required: ['controller', 'parent'],
   properties: { controller, parent: kubeObject },

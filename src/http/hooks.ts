@@ -10,8 +10,10 @@ import type { PVCBackup } from '../backup/types.ts';
 import { customizeRestore } from '../restore/customize.ts';
 import { syncRestore } from '../restore/sync.ts';
 import type { PVCRestore } from '../restore/types.ts';
-import type { CompositeSyncRequest, CustomizeRequest } from '../metacontroller/types.ts';
-import { describeErrors, validateCompositeSync, validateCustomize } from './envelope.ts';
+import type { CompositeSyncRequest, CustomizeRequest, DecoratorSyncRequest } from '../metacontroller/types.ts';
+import type { PersistentVolumeClaim } from '../kube/types.ts';
+import { customizeScheduler, syncScheduler } from '../schedule/decorator.ts';
+import { describeErrors, validateCompositeSync, validateCustomize, validateDecoratorSync } from './envelope.ts';
 import { bearerMatches } from './auth.ts';
 
 export interface HookDeps {
@@ -31,12 +33,15 @@ interface HookRoute {
 }
 
 const parentOf = (body: { parent: KubeObject }) => body.parent;
+const objectOf = (body: { object: KubeObject }) => body.object;
 
 export const HOOK_ROUTES: readonly HookRoute[] = [
   { path: '/hooks/pvcbackup/sync', kind: 'PVCBackup', validate: validateCompositeSync, subject: parentOf, run: (b: CompositeSyncRequest<PVCBackup>, d) => syncBackup(b, d.config, d.now()) },
   { path: '/hooks/pvcbackup/customize', kind: 'PVCBackup', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCBackup>, d) => customizeBackup(b, d.config) },
   { path: '/hooks/pvcrestore/sync', kind: 'PVCRestore', validate: validateCompositeSync, subject: parentOf, run: (b: CompositeSyncRequest<PVCRestore>, d) => syncRestore(b, d.config, d.now()) },
   { path: '/hooks/pvcrestore/customize', kind: 'PVCRestore', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCRestore>) => customizeRestore(b) },
+  { path: '/hooks/scheduler/sync', kind: 'PersistentVolumeClaim', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<PersistentVolumeClaim>, d) => syncScheduler(b, d.config, d.now()) },
+  { path: '/hooks/scheduler/customize', kind: 'PersistentVolumeClaim', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PersistentVolumeClaim>) => customizeScheduler(b) },
 ];
 
 export function registerHookRoutes(app: FastifyInstance, deps: HookDeps, routes: readonly HookRoute[] = HOOK_ROUTES): void {

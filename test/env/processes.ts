@@ -61,7 +61,7 @@ export interface StartOptions {
 export function startManaged(opts: StartOptions): Managed {
   installExitHooks();
   const fd = openSync(opts.logPath, 'a');
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args], {
+  const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args], {
     detached: true,
     stdio: ['ignore', fd, fd],
     env: opts.env ?? process.env,
