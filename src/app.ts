@@ -3,11 +3,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { registerHookRoutes } from './http/hooks.ts';
+import { registerOperationRoutes } from './http/operations.ts';
+import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
 
 export interface AppDeps {
   config: Config;
   logger: FastifyBaseLogger;
   now?: () => Date;
+  /** The API server, for housekeeping and the debug view; connected on first use. */
+  cluster?: Cluster;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -28,7 +32,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     request.log.warn({ url: request.url, error: error.message }, 'bad request');
     return reply.code(statusCode).send({ error: error.message });
   });
-  registerHookRoutes(app, { config: deps.config, now: deps.now ?? (() => new Date()) });
+  const now = deps.now ?? (() => new Date());
+  let cluster = deps.cluster;
+  registerHookRoutes(app, { config: deps.config, now });
+  registerOperationRoutes(app, { config: deps.config, now, cluster: () => (cluster ??= kubernetesCluster()) });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ready' }));
   return app;

@@ -31,6 +31,7 @@ export interface Config {
   jobTimeoutMs: number;
   startGraceMs: number;
   resultGraceMs: number;
+  housekeepingGraceMs: number;
   jobBackoffLimit: number;
   allowCrossNamespaceRestore: boolean;
   hookToken: string | undefined;
@@ -76,6 +77,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_JOB_TIMEOUT', default: '6h', description: '`activeDeadlineSeconds` of backup and restore Jobs.' },
   { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
   { name: 'BACKSNAP_RESULT_GRACE', default: '1m', description: "How long a finished Job's Pod is waited for to read restic's summary." },
+  { name: 'BACKSNAP_HOUSEKEEPING_GRACE', default: '15m', description: 'Housekeeping creates a due automatic backup itself when the scheduler is this late (a safety net).' },
   { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
   { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
   { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls; empty: not checked.', secret: true },
@@ -186,6 +188,7 @@ export function parseConfig(env: Env): ConfigResult {
     jobTimeoutMs: duration('BACKSNAP_JOB_TIMEOUT'),
     startGraceMs: duration('BACKSNAP_START_GRACE'),
     resultGraceMs: duration('BACKSNAP_RESULT_GRACE'),
+    housekeepingGraceMs: duration('BACKSNAP_HOUSEKEEPING_GRACE'),
     jobBackoffLimit: int('BACKSNAP_JOB_BACKOFF_LIMIT', 0),
     allowCrossNamespaceRestore: bool('BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE'),
     hookToken: optional(get('BACKSNAP_HOOK_TOKEN')),

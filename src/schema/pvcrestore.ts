@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { NamespaceName, ObjectName, Quantity, RunPhase, podPlacementFields, runStatusFields } from './common.ts';
+import { GoDuration, NamespaceName, ObjectName, Quantity, RunPhase, podPlacementFields, runStatusFields } from './common.ts';
 
 export const PVCRestoreSpecSchema = Type.Object({
   sourcePvc: Type.Optional(ObjectName('Name of the PVC whose backups are restored; it need not exist any more.')),
@@ -11,6 +11,7 @@ export const PVCRestoreSpecSchema = Type.Object({
   ),
   targetPvc: Type.Optional(ObjectName('PVC to create and restore into (default: sourcePvc). It must not exist yet.')),
   targetPvcSize: Type.Optional(Quantity('Size of the new PVC (default: the size of the source PVC if it still exists).')),
+  ttl: Type.Optional(GoDuration('backsnap-ts extension: delete this PVCRestore (never its PVC) this long after it finished.')),
   ...podPlacementFields('restore'),
 });
 export type PVCRestoreSpec = Static<typeof PVCRestoreSpecSchema>;

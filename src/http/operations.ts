@@ -1,0 +1,44 @@
+// Operator endpoints that read or change the cluster: POST /v1/housekeeping (called by a CronJob)
+// and GET /debug/schedules. Both need the housekeeping bearer token.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { runHousekeeping } from '../housekeeping/run.ts';
+import { scheduleReport } from '../schedule/report.ts';
+import { bearerMatches } from './auth.ts';
+
+export interface OperationsDeps {
+  config: Config;
+  now: () => Date;
+  cluster: () => Cluster;
+}
+
+function authorized(request: FastifyRequest, reply: FastifyReply, config: Config): boolean {
+  const token = config.housekeepingToken;
+  if (token === undefined) {
+    void reply.code(503).send({ error: 'disabled: set BACKSNAP_HOUSEKEEPING_TOKEN to enable this endpoint' });
+    return false;
+  }
+  if (!bearerMatches(request.headers.authorization, token)) {
+    void reply.code(401).send({ error: 'missing or wrong bearer token' });
+    return false;
+  }
+  return true;
+}
+
+export function registerOperationRoutes(app: FastifyInstance, deps: OperationsDeps): void {
+  app.post('/v1/housekeeping', async (request, reply) => {
+    if (!authorized(request, reply, deps.config)) return reply;
+    const summary = await runHousekeeping(deps.cluster(), deps.config, deps.now());
+    request.log.info({ deleted: summary.deleted.length, created: summary.created.length, alreadyGone: summary.alreadyGone, kept: summary.kept.length }, 'housekeeping');
+    for (const d of summary.deleted) request.log.info({ kind: d.kind, object: `${d.namespace}/${d.name}`, reason: d.reason }, 'housekeeping deleted');
+    for (const c of summary.created) request.log.warn({ object: `${c.namespace}/${c.name}`, pvc: c.pvc }, 'housekeeping created an overdue automatic backup: is the scheduler (DecoratorController) working?');
+    return reply.send(summary);
+  });
+  app.get('/debug/schedules', async (request, reply) => {
+    if (!authorized(request, reply, deps.config)) return reply;
+    const cluster = deps.cluster();
+    const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
+    return reply.send({ now: deps.now().toISOString(), pvcs: scheduleReport({ backups, restores, pvcs, namespaces }, deps.config, deps.now()) });
+  });
+}
