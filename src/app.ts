@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Config } from './config.ts';
 import { registerHookRoutes } from './http/hooks.ts';
 import { registerOperationRoutes } from './http/operations.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
 
 export interface AppDeps {
@@ -34,8 +35,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   const now = deps.now ?? (() => new Date());
   let cluster = deps.cluster;
+  const clusterOnce = () => (cluster ??= kubernetesCluster());
+  registerMetrics(app, { config: deps.config, now, cluster: clusterOnce });
   registerHookRoutes(app, { config: deps.config, now });
-  registerOperationRoutes(app, { config: deps.config, now, cluster: () => (cluster ??= kubernetesCluster()) });
+  registerOperationRoutes(app, { config: deps.config, now, cluster: clusterOnce });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ready' }));
   return app;

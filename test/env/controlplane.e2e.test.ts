@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it as test } from 'node:test';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import type { PersistentVolumeClaim, Pod, VolumeSnapshot } from '../node-agent/types.ts';
 import { startControlPlane, type ControlPlane } from './controlplane.ts';
@@ -84,9 +84,17 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
   });
 
   let failed = false;
-  afterEach((t) => {
-    if (!t.passed) failed = true;
-  });
+  // Remembers failures, so after() keeps the logs of a failed run.
+  const it = (name: string, body: () => Promise<void>): void => {
+    test(name, async () => {
+      try {
+        await body();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
+  };
   after(async () => {
     await agent?.stop();
     await minio?.stop();

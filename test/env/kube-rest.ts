@@ -69,7 +69,8 @@ export class KubeRest {
           headers: {
             ...this.base.headers,
             accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': contentType }),
+            // Explicit length: Node sends a DELETE body neither chunked nor with a length otherwise.
+            ...(body === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }),
           },
         },
         resolve,

@@ -18,7 +18,7 @@ test('due on start, on change and on timers; not when nothing changed', () => {
   assert.ok(isDue(state, 'f2', 1200, 1200));
   assert.ok(isDue(state, 'f1', 6100, 6100), 'resyncAfterSeconds');
   beginSync(state, 6100);
-  assert.deepEqual(state.timers, []);
+  assert.equal(state.timer, undefined);
 });
 
 test('failures back off exponentially up to 60 s; success resets', () => {
@@ -27,14 +27,14 @@ test('failures back off exponentially up to 60 s; success resets', () => {
   beginSync(state, 0);
   finishSync(state, { result: 'failed', error: 'boom' }, 'f0', 0);
   assert.equal(state.fingerprint, 'f0', 'no storm: the failed state is remembered');
-  assert.deepEqual(state.timers, [500]);
+  assert.equal(state.timer, 500);
   beginSync(state, 500);
   finishSync(state, { result: 'failed', fingerprint: 'f1', error: 'boom' }, 'f0', 500);
-  assert.deepEqual(state.timers, [1500]);
+  assert.equal(state.timer, 1500);
   beginSync(state, 1500);
   finishSync(state, synced('f1'), 'f1', 1500);
   assert.equal(state.failures, 0);
-  assert.deepEqual(state.timers, []);
+  assert.equal(state.timer, undefined);
 });
 
 test('429 requeues after Retry-After without increasing the backoff', () => {
@@ -42,13 +42,17 @@ test('429 requeues after Retry-After without increasing the backoff', () => {
   state.failures = 3;
   beginSync(state, 0);
   finishSync(state, { result: 'throttled', afterSeconds: 4 }, 'f', 0);
-  assert.deepEqual(state.timers, [4000]);
+  assert.equal(state.timer, 4000);
   assert.equal(state.failures, 3);
 });
 
-test('manage errors still requeue with backoff, besides resyncAfterSeconds', () => {
+test('one pending requeue per parent, the earliest wins (manage errors back off despite resyncAfterSeconds)', () => {
   const state = newParentState();
   beginSync(state, 0);
   finishSync(state, synced('f', { resyncAfterSeconds: 10, error: 'create failed' }), 'f', 0);
-  assert.deepEqual(state.timers, [10_000, 500]);
+  assert.equal(state.timer, 500);
+  beginSync(state, 100);
+  assert.equal(state.timer, 500, 'a sync triggered by a change leaves a later timer pending');
+  finishSync(state, synced('f', { resyncAfterSeconds: 10 }), 'f', 100);
+  assert.equal(state.timer, 500);
 });

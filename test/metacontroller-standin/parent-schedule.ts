@@ -9,15 +9,18 @@ export interface ParentState {
   fingerprint: string | undefined;
   /** Related rules of the last customize answer, so the poller can watch those objects too. */
   relatedRules: RelatedRule[];
-  /** Due times (epoch ms) of pending requeues. */
-  timers: number[];
+  /**
+   * Due time (epoch ms) of the pending requeue. One per parent, the earliest wins: the delaying
+   * work queue keeps a single waiting entry per key.
+   */
+  timer: number | undefined;
   /** Consecutive failed syncs, for exponential backoff. */
   failures: number;
   syncing: boolean;
   lastSyncEndedAt: number;
 }
 
-export const newParentState = (): ParentState => ({ fingerprint: undefined, relatedRules: [], timers: [], failures: 0, syncing: false, lastSyncEndedAt: 0 });
+export const newParentState = (): ParentState => ({ fingerprint: undefined, relatedRules: [], timer: undefined, failures: 0, syncing: false, lastSyncEndedAt: 0 });
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 60_000;
@@ -33,13 +36,18 @@ export function backoffMs(failures: number): number {
  */
 export function isDue(state: ParentState, observedFingerprint: string, now: number, snapshotStartedAt: number): boolean {
   if (state.syncing || state.lastSyncEndedAt > snapshotStartedAt) return false;
-  return state.fingerprint === undefined || state.fingerprint !== observedFingerprint || state.timers.some((t) => t <= now);
+  return state.fingerprint === undefined || state.fingerprint !== observedFingerprint || (state.timer !== undefined && state.timer <= now);
 }
 
-/** Timers that are due are consumed by the sync about to start. */
+/** Requeues at `at` unless an earlier one is pending. */
+export function requeueAt(state: ParentState, at: number): void {
+  state.timer = state.timer === undefined ? at : Math.min(state.timer, at);
+}
+
+/** A due timer is consumed by the sync about to start; a later one stays pending. */
 export function beginSync(state: ParentState, now: number): void {
   state.syncing = true;
-  state.timers = state.timers.filter((t) => t > now);
+  if (state.timer !== undefined && state.timer <= now) state.timer = undefined;
 }
 
 /** Records a finished sync; returns a short description of the requeue, for the log. */
@@ -51,7 +59,7 @@ export function finishSync(state: ParentState, outcome: SyncOutcome, dispatchFin
   state.fingerprint = outcome.result === 'ignored' || outcome.result === 'synced' ? outcome.fingerprint : (outcome.fingerprint ?? dispatchFingerprint);
   const notes: string[] = [];
   const after = (ms: number, why: string): void => {
-    state.timers.push(now + ms);
+    requeueAt(state, now + ms);
     notes.push(`${why} in ${ms / 1000}s`);
   };
   switch (outcome.result) {

@@ -144,7 +144,12 @@ describe('metacontroller stand-in', { timeout: 300_000 }, () => {
       return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
     }, WAIT);
     await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    standin = await startMetacontrollerStandin({ kubeconfigPath: controlPlane.kubeconfigPath, log: (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`) });
+    standin = await startMetacontrollerStandin({ kubeconfigPath: controlPlane.kubeconfigPath, log: (line) => {
+        appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`);
+        // STANDIN_E2E_VERBOSE=1 shows every sync while the test runs.
+        if (process.env['STANDIN_E2E_VERBOSE'] === '1') console.log(`# ${line}`);
+      },
+    });
     await api.request('POST', '/apis/metacontroller.k8s.io/v1alpha1/compositecontrollers', {
       apiVersion: 'metacontroller.k8s.io/v1alpha1',
       kind: 'CompositeController',
@@ -163,7 +168,7 @@ describe('metacontroller stand-in', { timeout: 300_000 }, () => {
 
   let failed = false;
   afterEach((t) => {
-    if (!t.passed) failed = true;
+    if ('passed' in t && !t.passed) failed = true;
   });
   after(async () => {
     await standin?.stop();

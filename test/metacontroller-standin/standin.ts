@@ -11,7 +11,7 @@ import { namespaceOf, nameOf, type KubeObject, type ResourceInfo } from './kube-
 import { matchesSelector } from './label-selector.ts';
 import { buildObjectMap } from './object-map.ts';
 import { decoratorAttachments, fingerprint, ownedChildren } from './observe.ts';
-import { beginSync, finishSync, isDue, newParentState, type ParentState } from './parent-schedule.ts';
+import { beginSync, finishSync, isDue, newParentState, requeueAt, type ParentState } from './parent-schedule.ts';
 import { CustomizeCache, collectRelated, errorText, resolveRules, type SyncContext, type SyncOutcome } from './sync-common.ts';
 
 export interface StandinOptions {
@@ -186,7 +186,7 @@ export async function startMetacontrollerStandin(opts: StandinOptions): Promise<
     if (rt === undefined) return;
     const now = Date.now();
     if (entry.nextPeriodicResync > 0 && now >= entry.nextPeriodicResync) {
-      for (const state of entry.parents.values()) state.timers.push(now);
+      for (const state of entry.parents.values()) requeueAt(state, now);
       entry.nextPeriodicResync = now + rt.config.resyncPeriodSeconds * 1000;
     }
     const seen = new Set<string>();

@@ -1,0 +1,65 @@
+// GET /metrics: hook latency and errors by route (this replica), plus backup state per PVC read
+// from the cluster at scrape time (the same on every replica).
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config.ts';
+import type { Cluster } from '../kube/cluster.ts';
+import { backupMetrics } from '../metrics/backups.ts';
+
+export interface MetricsDeps {
+  config: Config;
+  now: () => Date;
+  cluster: () => Cluster;
+}
+
+export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'backsnap_process_' });
+  const hookDuration = new Histogram({ name: 'backsnap_hook_duration_seconds', help: 'Hook request latency by route', labelNames: ['route', 'code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const hookErrors = new Counter({ name: 'backsnap_hook_errors_total', help: 'Hook requests answered with a 4xx or 5xx, by route', labelNames: ['route', 'code'], registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = ['namespace', 'pvc']) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const lastSuccess = gauge('backsnap_backup_last_success_timestamp_seconds', 'When the newest successful backup of the PVC finished');
+  const lastFailed = gauge('backsnap_backup_last_failed', '1 when the newest finished backup of the PVC failed');
+  const lastDuration = gauge('backsnap_backup_last_duration_seconds', 'Duration of the newest finished backup of the PVC');
+  const interval = gauge('backsnap_backup_schedule_interval_seconds', 'Seconds between two schedule slots of the PVC');
+  const invalid = gauge('backsnap_backup_schedule_invalid', '1 when the PVC\'s schedule is not a valid cron expression');
+  const overdue = gauge('backsnap_backup_overdue', '1 when the PVC has no successful backup within twice its schedule interval');
+  const runningFor = gauge('backsnap_backup_running_seconds', 'How long the PVC\'s running backup has been running');
+  const running = gauge('backsnap_backups_running', 'Backups running in the cluster', []);
+  const overdueCount = gauge('backsnap_pvcs_without_recent_backup', 'PVCs in scope without a successful backup within twice their schedule interval', []);
+  const scrapeError = gauge('backsnap_cluster_scrape_error', '1 when the cluster could not be read for the backup metrics', []);
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || !route.startsWith('/hooks/')) return;
+    const code = String(reply.statusCode);
+    hookDuration.observe({ route, code }, reply.elapsedTime / 1000);
+    if (reply.statusCode >= 400) hookErrors.inc({ route, code });
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    try {
+      const cluster = deps.cluster();
+      const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
+      const rows = backupMetrics({ backups, restores, pvcs, namespaces }, deps.config, deps.now());
+      for (const g of [lastSuccess, lastFailed, lastDuration, interval, invalid, overdue, runningFor]) g.reset();
+      for (const row of rows) {
+        const labels = { namespace: row.namespace, pvc: row.pvc };
+        if (row.lastSuccessSeconds !== undefined) lastSuccess.set(labels, row.lastSuccessSeconds);
+        if (row.lastFailed !== undefined) lastFailed.set(labels, row.lastFailed ? 1 : 0);
+        if (row.lastDurationSeconds !== undefined) lastDuration.set(labels, row.lastDurationSeconds);
+        if (row.intervalSeconds !== undefined) interval.set(labels, row.intervalSeconds);
+        invalid.set(labels, row.scheduleInvalid ? 1 : 0);
+        overdue.set(labels, row.overdue ? 1 : 0);
+        if (row.runningSeconds !== undefined) runningFor.set(labels, row.runningSeconds);
+      }
+      running.set(backups.filter((b) => b.status?.startedAt !== undefined && b.status.result === undefined).length);
+      overdueCount.set(rows.filter((r) => r.overdue).length);
+      scrapeError.set(0);
+    } catch (error) {
+      request.log.error({ err: error }, 'cannot read the cluster for backup metrics');
+      scrapeError.set(1);
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

@@ -1,0 +1,50 @@
+// GET /metrics: per-PVC backup state from the cluster and hook metrics by route.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { buildApp } from '../../src/app.ts';
+import { BACKUP_CHILD_GROUPS, backup, namespace, pvc, syncRequest, testConfig } from '../support/fixtures.ts';
+import { memoryCluster } from '../support/memory-cluster.ts';
+
+const NOW = new Date('2026-11-29T12:00:00Z');
+
+function app() {
+  const created = { ...pvc('data'), metadata: { ...pvc('data').metadata, creationTimestamp: '2026-11-01T00:00:00Z' } };
+  const stale = { ...pvc('old'), metadata: { ...pvc('old').metadata, creationTimestamp: '2026-11-01T00:00:00Z' } };
+  const cluster = memoryCluster({
+    backups: [
+      backup('data-1', { pvc: 'data' }, { status: { result: 'Succeeded', startedAt: '2026-11-29T01:59:00Z', finishedAt: '2026-11-29T02:00:40Z', duration: '1m40s' } }),
+      backup('data-2', { pvc: 'data' }, { status: { startedAt: '2026-11-29T11:50:00Z' } }),
+    ],
+    restores: [],
+    pvcs: [created, stale],
+    namespaces: [namespace('apps')],
+  });
+  return buildApp({ config: testConfig(), logger: pino({ level: 'silent' }), now: () => NOW, cluster });
+}
+
+describe('/metrics', () => {
+  it("shows each PVC's last success, duration, schedule interval and overdue state", async () => {
+    const server = app();
+    const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /backsnap_backup_last_success_timestamp_seconds\{namespace="apps",pvc="data"\} 1795917640\b/);
+    assert.match(text, /backsnap_backup_last_duration_seconds\{namespace="apps",pvc="data"\} 100\b/);
+    assert.match(text, /backsnap_backup_last_failed\{namespace="apps",pvc="data"\} 0\b/);
+    assert.match(text, /backsnap_backup_schedule_interval_seconds\{namespace="apps",pvc="data"\} 86400\b/);
+    assert.match(text, /backsnap_backup_overdue\{namespace="apps",pvc="old"\} 1\b/);
+    assert.match(text, /backsnap_backup_overdue\{namespace="apps",pvc="data"\} 0\b/);
+    assert.match(text, /backsnap_backup_running_seconds\{namespace="apps",pvc="data"\} 600\b/);
+    assert.match(text, /backsnap_backups_running 1\b/);
+    assert.match(text, /backsnap_pvcs_without_recent_backup 1\b/);
+    assert.match(text, /backsnap_cluster_scrape_error 0\b/);
+  });
+
+  it('counts hook latency and errors by route', async () => {
+    const server = app();
+    await server.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data')], BACKUP_CHILD_GROUPS) });
+    await server.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json' } });
+    const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(text, /backsnap_hook_duration_seconds_count\{route="\/hooks\/pvcbackup\/sync",code="200"\} 1\b/);
+    assert.match(text, /backsnap_hook_errors_total\{route="\/hooks\/pvcbackup\/sync",code="400"\} 1\b/);
+  });
+});
