@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import type { PersistentVolumeClaim, Pod, VolumeSnapshot } from '../node-agent/types.ts';
@@ -128,8 +128,14 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
 
   it('runs a Job with a PVC to completion, with its termination message', async () => {
     await kube.create(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, pvcManifest('data'));
-    const script = 'echo hi > /data/x; printf done > /dev/termination-log';
-    await kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, jobManifest('writer', script, { volumes: dataVolume, mounts: [{ name: 'data', mountPath: '/data' }] }));
+    // A mount point that certainly does not exist on the host must not appear there.
+    const leakCheck = `/backsnap-leak-check-${process.pid}/data`;
+    const script = `echo hi > /data/x; test -f ${leakCheck}/x && printf done > /dev/termination-log`;
+    const mounts = [
+      { name: 'data', mountPath: '/data' },
+      { name: 'data', mountPath: leakCheck, readOnly: true },
+    ];
+    await kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, jobManifest('writer', script, { volumes: dataVolume, mounts }));
     await jobCondition('writer', 'Complete');
     const [pod] = await jobPods('writer');
     assert.equal(pod?.status?.phase, 'Succeeded');
@@ -137,6 +143,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     const pv = await boundVolume('data');
     assert.equal(readFileSync(join(agent?.volumeDir(pv ?? '') ?? '', 'x'), 'utf8'), 'hi\n');
     assert.equal(existsSync('/data'), hostHadData, 'the mount must not leak into the host');
+    assert.equal(existsSync(dirname(leakCheck)), false, 'the mount point must not leak into the host');
   });
 
   it('snapshots a PVC and restores the snapshot into a new PVC', async () => {

@@ -45,7 +45,12 @@ export class KubeApi {
     options.agent = this.agent;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { ...(options.headers as http.OutgoingHttpHeaders | undefined), accept: 'application/json' };
-    if (payload !== undefined) headers['content-type'] = contentType;
+    if (payload !== undefined) {
+      headers['content-type'] = contentType;
+      // Node sends DELETE bodies without chunked encoding: without a length the server would not
+      // read the body, and its bytes would corrupt the next request on the kept-alive connection.
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
     const send = url.protocol === 'https:' ? https.request : http.request;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = send(url, { ...options, method, headers, timeout: REQUEST_TIMEOUT_MS }, (res) => {
