@@ -3,10 +3,12 @@ import { pvcBackupCrd, pvcRestoreCrd } from './crds.ts';
 
 const HEADER = '# Generated from src/schema by `npm run generate`; do not edit.\n';
 
-/** The committed CRD files, by path relative to the repository root. */
+/** The committed CRD files (crds/ and the Helm chart's copy), by path from the repository root. */
 export function renderCrdFiles(): Record<string, string> {
-  return {
-    'crds/pvcbackups.backsnap.skyb.it.yaml': HEADER + stringify(pvcBackupCrd, { lineWidth: 0 }),
-    'crds/pvcrestores.backsnap.skyb.it.yaml': HEADER + stringify(pvcRestoreCrd, { lineWidth: 0 }),
-  };
+  const files: Record<string, string> = {};
+  for (const dir of ['crds', 'deploy/helm/backsnap-ts/crds']) {
+    files[`${dir}/pvcbackups.backsnap.skyb.it.yaml`] = HEADER + stringify(pvcBackupCrd, { lineWidth: 0 });
+    files[`${dir}/pvcrestores.backsnap.skyb.it.yaml`] = HEADER + stringify(pvcRestoreCrd, { lineWidth: 0 });
+  }
+  return files;
 }

@@ -12,13 +12,13 @@ describe('CRDs', () => {
   }
 
   it("keeps every field of backsnap's CRDs", () => {
-    const files = Object.values(renderCrdFiles()).map((t) => parse(t));
+    const files = Object.values(renderCrdFiles()).slice(0, 2).map((t) => parse(t));
     const [backup, restore] = files.map((crd) => crd.spec.versions[0].schema.openAPIV3Schema.properties);
     assert.deepEqual(Object.keys(backup.spec.properties).sort(), ['annotations', 'labels', 'nodeSelector', 'priorityClassName', 'pvc', 'tolerations', 'ttl']);
     assert.deepEqual(backup.spec.required, ['pvc']);
     assert.deepEqual(
       Object.keys(restore.spec.properties).sort(),
-      ['annotations', 'labels', 'nodeSelector', 'priorityClassName', 'sourceNamespace', 'sourcePvc', 'sourceSnapshot', 'targetPvc', 'targetPvcSize', 'tolerations'],
+      ['annotations', 'labels', 'nodeSelector', 'priorityClassName', 'sourceNamespace', 'sourcePvc', 'sourceSnapshot', 'targetPvc', 'targetPvcSize', 'tolerations', 'ttl'],
     );
     for (const props of [backup, restore]) {
       for (const field of ['startedAt', 'finishedAt', 'duration', 'result']) assert.ok(props.status.properties[field], `status.${field}`);
