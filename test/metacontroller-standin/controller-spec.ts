@@ -112,6 +112,7 @@ export function parseCompositeController(obj: KubeObject): CompositeConfig {
   const parent = record(spec['parentResource']);
   const labelSelector = parent['labelSelector'] as LabelSelector | undefined;
   validateSelector(labelSelector);
+  if (parent['ignoreStatusChanges'] === true) warnings.push('parentResource.ignoreStatusChanges is not implemented: status writes trigger syncs');
   if (spec['generateSelector'] !== true) warnings.push('generateSelector is false: orphans are not adopted and non-matching children are not released by the stand-in');
   const config: CompositeConfig = {
     type: 'composite',
@@ -132,6 +133,7 @@ export function parseDecoratorController(obj: KubeObject): DecoratorConfig {
   const { spec, ...common } = parseCommon(obj, warnings);
   const resources = spec['resources'];
   if (!Array.isArray(resources) || resources.length === 0) throw new Error('spec.resources must list at least one resource');
+  if (resources.some((r) => isPlainObject(r) && r['ignoreStatusChanges'] === true)) warnings.push('resources[].ignoreStatusChanges is not implemented: status writes trigger syncs');
   return {
     type: 'decorator',
     name: str(obj.metadata?.name, 'metadata.name'),

@@ -18,7 +18,7 @@ function established(crd: KubeObject): boolean {
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
-/** Creates or replaces both CRDs, then waits (up to timeoutMs) until they are Established. */
+/** Creates or replaces both CRDs, then waits (up to timeoutMs) until they are Established and served. */
 export async function applyMetacontrollerStandinCrds(kubeconfigPath: string, timeoutMs = 30_000): Promise<void> {
   const api = new KubeApi(kubeconfigPath);
   try {
@@ -38,6 +38,20 @@ export async function applyMetacontrollerStandinCrds(kubeconfigPath: string, tim
         const live = await api.request<KubeObject>('GET', `${CRD_PATH}/${crd.metadata?.name}`);
         if (established(live)) break;
         if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata?.name} not established after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    // Established comes before the storage is ready: until then requests get 429 "storage is (re)initializing".
+    for (const crd of standinCrds()) {
+      const spec = crd['spec'] as { group: string; names: { plural: string } };
+      for (;;) {
+        try {
+          await api.request('GET', `/apis/${spec.group}/v1alpha1/${spec.names.plural}`);
+          break;
+        } catch (error) {
+          if (!isStatus(error, 429) && !isStatus(error, 404)) throw error;
+        }
+        if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata?.name} not served after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

@@ -2,7 +2,7 @@
 // (test/env/controlplane.ts), with hooks served by a node:http server in this process.
 // Run: npx node --test test/metacontroller-standin/standin.e2e.test.ts
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -318,5 +318,11 @@ describe('metacontroller stand-in', { timeout: 300_000 }, () => {
     await api.request('DELETE', `${WIDGETS}/w1`);
     await waitFor('w1 children collected', async () => ((await get(`${CONFIGMAPS}/w1-a`)) === undefined ? true : undefined), { timeoutMs: 60_000 });
     assert.ok(w1Uid !== '');
+  });
+
+  it('applied every hook answer without API errors', () => {
+    // A failed create/update/delete is retried and may go unnoticed by the checks above.
+    const lines = readFileSync(logPath, 'utf8').split('\n');
+    assert.deepEqual(lines.filter((line) => line.includes(' with errors: ')), []);
   });
 });

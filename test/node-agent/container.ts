@@ -1,8 +1,8 @@
-// Runs one "container" as a local process: inside a private mount namespace (unshare) it builds a
+// Runs one "container" as a local process: inside private mount and PID namespaces (unshare) it builds a
 // root directory from bind mounts of the host's top-level directories, mounts the volumes at their
 // mountPaths and chroots there. Mount points that do not exist on the host are created only inside
 // tmpfs directories of that private root, so nothing ever appears in the host's /data or /tmp.
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startManaged, type Managed } from '../env/processes.ts';
 
@@ -27,7 +27,7 @@ export interface ContainerLaunch {
   logPath: string;
 }
 
-// Host directories the container does not share: kernel filesystems are bound separately, /dev is
+// Host directories the container does not share: /proc and /sys are mounted separately, /dev is
 // a minimal tmpfs (so /dev/termination-log can be created), /tmp is private to the container.
 const OWN_TOP_LEVEL = new Set(['proc', 'sys', 'dev', 'tmp']);
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
@@ -65,7 +65,7 @@ export function mountScript(launch: ContainerLaunch): string[] {
   const needed = [...launch.mounts.map((m) => m.target), launch.workingDir].map((p) => p.split('/').filter((part) => part !== ''));
   mirror('/', root, needed, true, ops);
   ops.push(`/bin/mkdir ${at('proc')} ${at('sys')} ${at('dev')}`, `/bin/mkdir -m 1777 ${at('tmp')}`);
-  ops.push(`/bin/mount --rbind /proc ${at('proc')}`, `/bin/mount --rbind /sys ${at('sys')}`);
+  ops.push(`/bin/mount -t proc proc ${at('proc')}`, `/bin/mount --rbind /sys ${at('sys')}`);
   ops.push(`/bin/mount -t tmpfs -o mode=755,nosuid node-agent-dev ${at('dev')}`);
   for (const device of DEVICES) ops.push(`/bin/touch ${at(`dev/${device}`)}`, `/bin/mount --bind /dev/${device} ${at(`dev/${device}`)}`);
   ops.push(`/bin/mkdir ${at('dev/shm')} ${at('dev/pts')}`, `/bin/mount -t tmpfs -o mode=1777 shm ${at('dev/shm')}`);
@@ -86,13 +86,17 @@ export function mountScript(launch: ContainerLaunch): string[] {
   return ops;
 }
 
-/** Starts the container's process; its process group is the container. */
+/** Starts the container's process; its process group (and PID namespace) is the container. */
 export function launchContainer(launch: ContainerLaunch): Managed {
-  const script = mountScript(launch).join('\n');
+  // Kept next to the root directory, for whoever debugs a container that did not start.
+  const script = join(dirname(launch.rootDir), 'start.sh');
+  writeFileSync(script, `${mountScript(launch).join('\n')}\n`);
   return startManaged({
     name: launch.name,
     command: '/usr/bin/unshare',
-    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, launch.name, ...launch.argv],
+    // A PID namespace whose init dies with unshare (--kill-child), which dies with the agent
+    // (setpriv --pdeathsig): no process of the container can outlive the agent, even on SIGKILL.
+    args: ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', '/bin/sh', script, ...launch.argv],
     logPath: launch.logPath,
     env: launch.env,
   });

@@ -316,7 +316,7 @@ export class PodRun {
       try {
         await this.ctx.kube.patch(`${this.path}/status`, { status }, 'strategic');
       } catch (error) {
-        this.ctx.log(`pod ${this.name()}: status update failed: ${error instanceof Error ? error.message : String(error)}`);
+        if (!isNotFound(error)) this.ctx.log(`pod ${this.name()}: status update failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     });
   }

@@ -1,0 +1,62 @@
+// Scenarios 3, 4 and 7: failures end in `Failed` with a reason and free the concurrency slot
+// (nothing hangs), and a cluster-wide limit of one running backup holds.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RESTIC_PASSWORD, startStack, type Stack } from './stack.ts';
+import { type Backup, createBackup, createNamespace, createPvc, finished, runInVolume } from './support.ts';
+
+const NS = 'e2e-failures';
+const reasonOf = (b: Backup) => b.status?.conditions?.find((c) => c.type === 'Failed')?.reason;
+
+describe('failures and the concurrency limit', () => {
+  let stack: Stack;
+
+  before(async () => {
+    stack = await startStack({ hookEnv: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, log: (line) => process.stderr.write(`# ${line}\n`) });
+    await createNamespace(stack, NS);
+    await createPvc(stack, NS, 'data');
+    await runInVolume(stack, NS, 'data', 'fill', 'echo content > /data/file');
+  });
+  after(async () => stack?.stop());
+
+  it('fails a backup whose restic password is wrong, with restic\'s reason, and frees the slot', async () => {
+    await createBackup(stack, NS, 'good', { pvc: 'data' });
+    assert.equal((await finished<Backup>(stack, NS, 'pvcbackups', 'good')).status?.result, 'Succeeded');
+    await stack.restartHooks({ BACKSNAP_RESTIC_PASSWORD: 'not-the-password' });
+    await createBackup(stack, NS, 'wrong-password', { pvc: 'data' });
+    const failed = await finished<Backup>(stack, NS, 'pvcbackups', 'wrong-password');
+    assert.equal(failed.status?.result, 'Failed');
+    assert.equal(reasonOf(failed), 'JobFailed');
+    assert.match(failed.status?.message ?? '', /wrong password/);
+    const jobs = await stack.kube.list<{ metadata: { name: string } }>(`/apis/batch/v1/namespaces/${NS}/jobs`);
+    assert.ok(jobs.items.some((j) => j.metadata.name === 'backup-wrong-password'), 'the failed Job stays for its logs');
+    await stack.restartHooks({ BACKSNAP_RESTIC_PASSWORD: RESTIC_PASSWORD });
+    await createBackup(stack, NS, 'after-failure', { pvc: 'data' });
+    assert.equal((await finished<Backup>(stack, NS, 'pvcbackups', 'after-failure')).status?.result, 'Succeeded', 'the slot was freed');
+  });
+
+  it('fails a backup whose snapshot never becomes ready after the snapshot timeout', async () => {
+    await createPvc(stack, NS, 'stuck', { annotations: { 'node-agent.backsnap.test/stall-snapshots': 'true' } });
+    const started = Date.now();
+    await createBackup(stack, NS, 'stuck-snapshot', { pvc: 'stuck' });
+    const failed = await finished<Backup>(stack, NS, 'pvcbackups', 'stuck-snapshot', 90_000);
+    assert.equal(reasonOf(failed), 'SnapshotTimeout');
+    assert.ok(Date.now() - started >= 20_000, 'not before the configured 20s');
+  });
+
+  it('never runs two backups at once with a cluster-wide limit of one', async () => {
+    for (const name of ['one', 'two', 'three']) {
+      await createPvc(stack, NS, name);
+      await runInVolume(stack, NS, name, `fill-${name}`, 'head -c 20000000 /dev/urandom > /data/random.bin');
+    }
+    await Promise.all(['one', 'two', 'three'].map((name) => createBackup(stack, NS, `limit-${name}`, { pvc: name })));
+    const runs = await Promise.all(['one', 'two', 'three'].map((name) => finished<Backup>(stack, NS, 'pvcbackups', `limit-${name}`, 300_000)));
+    for (const run of runs) assert.equal(run.status?.result, 'Succeeded', run.status?.message);
+    const intervals = runs.map((r) => [Date.parse(r.status?.startedAt ?? ''), Date.parse(r.status?.finishedAt ?? '')] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < intervals.length; i++) {
+      const previous = intervals[i - 1];
+      const current = intervals[i];
+      assert.ok(previous !== undefined && current !== undefined && current[0] >= previous[1], `backups overlap: ${JSON.stringify(intervals)}`);
+    }
+  });
+});

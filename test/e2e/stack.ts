@@ -1,0 +1,210 @@
+// Everything the end-to-end tests and the sandbox run on, on loopback: the local control plane,
+// MinIO, the node agent stand-in, the Metacontroller stand-in, and the hook service started with
+// the configuration names that deploy/ ships (deploy/backsnap.env), so what is shipped is tested.
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { cacheBinDir, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { KubeRest } from '../env/kube-rest.ts';
+import { startMinio, type Minio } from '../env/minio.ts';
+import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/processes.ts';
+import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
+import { applyMetacontrollerStandinCrds } from '../metacontroller-standin/crds.ts';
+import { startMetacontrollerStandin, type Standin } from '../metacontroller-standin/standin.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+export const RESTIC_PASSWORD = 'e2e-restic-password';
+export const HOUSEKEEPING_TOKEN = 'e2e-housekeeping-token';
+
+export interface HookService {
+  url: string;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+export interface Stack {
+  dir: string;
+  kube: KubeRest;
+  controlPlane: ControlPlane;
+  minio: Minio;
+  agent: NodeAgent;
+  hooks: HookService;
+  metacontroller: Standin;
+  /** The hook service's environment, for restarts with changes. */
+  hookEnv: Record<string, string>;
+  restartHooks(env?: Record<string, string>): Promise<void>;
+  restartMetacontroller(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Overrides of the hook service configuration. */
+  hookEnv?: Record<string, string>;
+  log?: (line: string) => void;
+  /** Keep the working directory after stop (the sandbox does). */
+  keepDir?: boolean;
+}
+
+/** deploy/backsnap.env: the shipped non-secret configuration. */
+export function shippedConfig(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(join(ROOT, 'deploy/backsnap.env'), 'utf8').split('\n')) {
+    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match !== null) env[match[1] ?? ''] = match[2] ?? '';
+  }
+  return env;
+}
+
+async function startHooks(env: Record<string, string>, dir: string, kubeconfigPath: string, port: number): Promise<HookService> {
+  const logPath = join(dir, 'hooks.log');
+  const managed: Managed = startManaged({
+    name: 'hooks',
+    command: process.execPath,
+    args: [join(ROOT, 'src/main.ts')],
+    logPath,
+    env: { PATH: process.env['PATH'] ?? '', KUBECONFIG: kubeconfigPath, ...env, BACKSNAP_HOST: '127.0.0.1', BACKSNAP_PORT: String(port) },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the hook service to be ready', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), {
+    timeoutMs: 30_000,
+    failFast: () => (managed.child.exitCode !== null ? `exited: ${logTail(logPath)}` : undefined),
+  });
+  return { url, logPath, stop: () => managed.stop() };
+}
+
+type Hook = { webhook?: { url?: string; path?: string; service?: unknown } };
+
+/** metacontroller/*.yaml with each in-cluster Service webhook pointed at the local hook service. */
+export function controllerDefinitions(hookUrl: string): Record<string, unknown>[] {
+  const dir = join(ROOT, 'metacontroller');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Record<string, unknown>))
+    .map((controller) => {
+      const spec = controller['spec'] as { hooks: Record<string, Hook> };
+      for (const hook of Object.values(spec.hooks)) {
+        const webhook = hook.webhook ?? {};
+        hook.webhook = { ...webhook, url: `${hookUrl}${webhook.path ?? ''}` };
+        delete hook.webhook.service;
+        delete hook.webhook.path;
+      }
+      return controller;
+    });
+}
+
+async function apply(kube: KubeRest, collection: string, object: Record<string, unknown>): Promise<void> {
+  const name = (object['metadata'] as { name: string }).name;
+  const live = await kube.get<{ metadata: { resourceVersion: string } }>(`${collection}/${name}`);
+  if (live === undefined) await kube.create(collection, object);
+  else await kube.request('PUT', `${collection}/${name}`, { ...object, metadata: { ...(object['metadata'] as object), resourceVersion: live.metadata.resourceVersion } });
+}
+
+async function applyCrds(kube: KubeRest): Promise<void> {
+  const collection = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+  for (const file of ['pvcbackups.backsnap.skyb.it.yaml', 'pvcrestores.backsnap.skyb.it.yaml']) {
+    const crd = parse(readFileSync(join(ROOT, 'crds', file), 'utf8')) as Record<string, unknown>;
+    await apply(kube, collection, crd);
+    const name = (crd['metadata'] as { name: string }).name;
+    await waitFor(`CRD ${name} to be established`, async () => {
+      const live = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`${collection}/${name}`);
+      return live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') === true ? true : undefined;
+    });
+  }
+}
+
+async function applyControllers(kube: KubeRest, hookUrl: string): Promise<void> {
+  for (const controller of controllerDefinitions(hookUrl)) {
+    const plural = controller['kind'] === 'CompositeController' ? 'compositecontrollers' : 'decoratorcontrollers';
+    await apply(kube, `/apis/metacontroller.k8s.io/v1alpha1/${plural}`, controller);
+  }
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'backsnap-e2e-'));
+  // What runs now, stopped in reverse order; restarts replace entries.
+  const running = new Map<string, () => Promise<void>>();
+  const stopAll = async () => {
+    for (const [name, stop] of [...running].reverse()) await stop().catch((e: unknown) => log(`stopping ${name} failed: ${String(e)}`));
+    running.clear();
+    if (opts.keepDir !== true) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const started = Date.now();
+    mkdirSync(join(dir, 'cp'));
+    const controlPlane = await startControlPlane({ dir: join(dir, 'cp'), log });
+    running.set('control plane', () => controlPlane.stop());
+    log(`control plane at ${controlPlane.server} (${Date.now() - started} ms)`);
+    const kube = await KubeRest.fromKubeconfig(controlPlane.kubeconfigPath);
+    mkdirSync(join(dir, 'minio'));
+    const minio = await startMinio({ dir: join(dir, 'minio'), log });
+    running.set('minio', () => minio.stop());
+    log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
+    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
+    running.set('node agent', () => agent.stop());
+    await applyCrds(kube);
+    await applyMetacontrollerStandinCrds(controlPlane.kubeconfigPath);
+
+    const hookEnv: Record<string, string> = {
+      ...shippedConfig(),
+      BACKSNAP_S3_HOST: minio.endpoint,
+      BACKSNAP_S3_BUCKET: minio.bucket,
+      BACKSNAP_S3_ACCESS_KEY_ID: minio.accessKey,
+      BACKSNAP_S3_SECRET_ACCESS_KEY: minio.secretKey,
+      BACKSNAP_RESTIC_PASSWORD: RESTIC_PASSWORD,
+      BACKSNAP_HOUSEKEEPING_TOKEN: HOUSEKEEPING_TOKEN,
+      // No default schedule: only namespaces a test annotates get automatic backups.
+      BACKSNAP_SCHEDULE: '',
+      BACKSNAP_SNAPSHOT_TIMEOUT: '20s',
+      BACKSNAP_START_GRACE: '15s',
+      BACKSNAP_RESULT_GRACE: '10s',
+      BACKSNAP_JOB_TIMEOUT: '10m',
+      BACKSNAP_JOB_BACKOFF_LIMIT: '0',
+      BACKSNAP_LOG_LEVEL: 'info',
+      ...opts.hookEnv,
+    };
+    // A fixed port, like a Service in front of the hook Pods: restarts keep the address.
+    const hookPort = await freePort();
+    let hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+    running.set('hooks', () => hooks.stop());
+    await applyControllers(kube, hooks.url);
+    const standinLog = join(dir, 'metacontroller-standin.log');
+    const startStandin = () =>
+      startMetacontrollerStandin({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        log: (line) => appendFileSync(standinLog, `${new Date().toISOString()} ${line}\n`),
+      });
+    let metacontroller = await startStandin();
+    running.set('metacontroller stand-in', () => metacontroller.stop());
+    log(`stack ready in ${Date.now() - started} ms (${dir})`);
+
+    return {
+      dir,
+      kube,
+      controlPlane,
+      minio,
+      agent,
+      get hooks() {
+        return hooks;
+      },
+      get metacontroller() {
+        return metacontroller;
+      },
+      hookEnv,
+      async restartHooks(env = {}) {
+        await hooks.stop();
+        Object.assign(hookEnv, env);
+        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+      },
+      async restartMetacontroller() {
+        await metacontroller.stop();
+        metacontroller = await startStandin();
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
