@@ -83,19 +83,27 @@ async function installSnapshotCrds(kube: KubeRest): Promise<void> {
   } catch {
     throw new Error(`VolumeSnapshot CRDs missing in ${dir}: run test/env/build-tools.sh`);
   }
-  const names: string[] = [];
+  interface Crd {
+    metadata: { name: string };
+    spec: { group: string; names: { plural: string }; versions: { name: string; storage: boolean }[] };
+    status?: { conditions?: { type: string; status: string }[] };
+  }
+  const crds: Crd[] = [];
   for (const file of files) {
-    const crd = parse(readFileSync(join(dir, file), 'utf8')) as { metadata: { name: string } };
-    names.push(crd.metadata.name);
+    const crd = parse(readFileSync(join(dir, file), 'utf8')) as Crd;
+    crds.push(crd);
     await kube.createIfAbsent('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
   }
-  for (const name of names) {
+  for (const crd of crds) {
+    const name = crd.metadata.name;
     await waitFor(`CRD ${name} established`, async () => {
-      const crd = await kube.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
-        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
-      );
-      return crd?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+      const stored = await kube.get<Crd>(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+      return stored?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
     });
+    // Established comes before the resource's storage is initialized (429 until then); tests
+    // must not see that.
+    const version = crd.spec.versions.find((v) => v.storage)?.name ?? 'v1';
+    await waitFor(`${name} listable`, () => kube.list(`/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?limit=1`));
   }
 }
 
