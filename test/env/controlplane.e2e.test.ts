@@ -65,6 +65,10 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
   let minio: Minio | undefined;
   let agent: NodeAgent | undefined;
   let kube: KubeRest;
+  const theAgent = (): NodeAgent => {
+    assert.ok(agent, 'node agent started');
+    return agent;
+  };
   const hostHadData = existsSync('/data');
   const log = (line: string): void => console.log(`# ${line}`);
 
@@ -141,7 +145,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     assert.equal(pod?.status?.phase, 'Succeeded');
     assert.equal(pod?.status?.containerStatuses?.[0]?.state.terminated?.message, 'done');
     const pv = await boundVolume('data');
-    assert.equal(readFileSync(join(agent?.volumeDir(pv ?? '') ?? '', 'x'), 'utf8'), 'hi\n');
+    assert.equal(readFileSync(join(theAgent().volumeDir(pv ?? ''), 'x'), 'utf8'), 'hi\n');
     assert.equal(existsSync('/data'), hostHadData, 'the mount must not leak into the host');
     assert.equal(existsSync(dirname(leakCheck)), false, 'the mount point must not leak into the host');
   });
@@ -165,13 +169,13 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     assert.equal(snapshot.spec.volumeSnapshotClassName, 'backsnap-test');
     await kube.create(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, pvcManifest('restored', 'snap'));
     const pv = (await boundVolume('restored')) ?? '';
-    const restoredDir = agent?.volumeDir(pv) ?? '';
+    const restoredDir = theAgent().volumeDir(pv);
     assert.equal(readFileSync(join(restoredDir, 'x'), 'utf8'), 'hi\n');
 
     await kube.delete(`/api/v1/namespaces/${NS}/persistentvolumeclaims/restored`);
     await waitFor('restored volume deleted', async () => ((await kube.get(`/api/v1/persistentvolumes/${pv}`)) === undefined && !existsSync(restoredDir) ? true : undefined), TIMEOUT);
     await kube.delete(`/apis/snapshot.storage.k8s.io/v1/namespaces/${NS}/volumesnapshots/snap`);
-    const snapshotDir = agent?.snapshotDir(snapshot.metadata.uid) ?? '';
+    const snapshotDir = theAgent().snapshotDir(snapshot.metadata.uid);
     await waitFor('snapshot data removed', async () => (existsSync(snapshotDir) ? undefined : true), TIMEOUT);
   });
 
@@ -181,7 +185,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     const [pod] = await jobPods('failing');
     assert.equal(pod?.status?.phase, 'Failed');
     assert.equal(pod?.status?.containerStatuses?.[0]?.state.terminated?.exitCode, 3);
-    assert.match(agent?.podLog(NS, pod?.metadata.name ?? '') ?? '', /about to fail/);
+    assert.match(theAgent().podLog(NS, pod?.metadata.name ?? ''), /about to fail/);
   });
 
   it('removes the Pods of a deleted Job', async () => {
@@ -224,7 +228,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
       await jobCondition('backup', 'Complete');
     } catch (error) {
       const [pod] = await jobPods('backup');
-      throw new Error(`${String(error)}\n${agent?.podLog(NS, pod?.metadata.name ?? '')}`);
+      throw new Error(`${String(error)}\n${theAgent().podLog(NS, pod?.metadata.name ?? '')}`);
     }
     const snapshots = execFileSync(join(controlPlane?.binDir ?? '', 'restic'), ['snapshots', '--json', '--no-cache'], {
       env: { ...process.env, ...credentials },

@@ -8,6 +8,7 @@ import { get as httpsGet } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { DRIVER } from '../node-agent/provisioner.ts';
 import { KubeRest } from './kube-rest.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from './processes.ts';
 
@@ -21,7 +22,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export const TEST_DRIVER = 'node-agent.backsnap.test';
+/** The CSI driver name the node agent plays; the default classes use it. */
+export const TEST_DRIVER = DRIVER;
 export const TEST_STORAGE_CLASS = 'backsnap-test';
 export const TEST_SNAPSHOT_CLASS = 'backsnap-test';
 
@@ -125,6 +127,11 @@ async function createDefaultClasses(kube: KubeRest): Promise<void> {
   });
 }
 
+/**
+ * Starts etcd, kube-apiserver and kube-controller-manager with their data and logs in `dir`. The
+ * processes do not keep Node's event loop alive, and they are killed when the Node process exits
+ * (also on SIGINT/SIGTERM, and by the kernel if it is SIGKILLed): call stop() to end them earlier.
+ */
 export async function startControlPlane(opts: { dir: string; log?: (line: string) => void }): Promise<ControlPlane> {
   const log = opts.log ?? (() => {});
   const binDir = cacheBinDir();

@@ -82,6 +82,8 @@ export function startManaged(opts: StartOptions): Managed {
   // An unref'd child lets a test process end once its work is done; stop() still waits for it.
   child.unref();
   const stop = async (graceMs = 5000): Promise<void> => {
+    // Whoever awaits stop() must see the exit: an unref'd child alone would let Node quit first.
+    child.ref();
     killGroup(child, 'SIGTERM');
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
     await exited;

@@ -29,6 +29,10 @@ export interface NodeAgent {
   stop(): Promise<void>;
 }
 
+export { NODE_NAME } from './node.ts';
+export { DRIVER } from './provisioner.ts';
+export { STALL_ANNOTATION } from './snapshotter.ts';
+
 const HEARTBEAT_MS = 10_000;
 
 function readPodLog(dataDir: string, namespace: string, name: string, container?: string): string {

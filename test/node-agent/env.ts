@@ -13,11 +13,11 @@ export function expand(input: string, env: ReadonlyMap<string, string>): string 
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
-/** Reads the Secrets and ConfigMaps a Pod refers to, once per Pod start. */
+/** Reads the Secrets and ConfigMaps a Pod refers to; missing ones are asked for again next time. */
 export class ObjectReader {
   private readonly kube: KubeRest;
   private readonly namespace: string;
-  private readonly cache = new Map<string, Record<string, string> | undefined>();
+  private readonly cache = new Map<string, Record<string, string>>();
 
   constructor(kube: KubeRest, namespace: string) {
     this.kube = kube;
@@ -30,7 +30,8 @@ export class ObjectReader {
     if (!this.cache.has(key)) {
       const resource = kind === 'Secret' ? 'secrets' : 'configmaps';
       const object = await this.kube.get<Secret | ConfigMap>(`/api/v1/namespaces/${this.namespace}/${resource}/${name}`);
-      this.cache.set(key, object === undefined ? undefined : decode(kind, object));
+      if (object === undefined) return undefined;
+      this.cache.set(key, decode(kind, object));
     }
     return this.cache.get(key);
   }

@@ -137,7 +137,7 @@ export function createKubelet(ctx: PodRunContext & { nodeName: string; nodeLabel
       removeStaleWorkDirs(present);
     },
     async stop() {
-      await Promise.all([...runs.values()].map((run) => run.kill()));
+      await Promise.all([...runs.values()].map((run) => run.kill(true)));
       runs.clear();
     },
   };

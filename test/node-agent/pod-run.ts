@@ -71,6 +71,7 @@ export class PodRun {
   private volumesReady = false;
   private initialized: boolean;
   private killed = false;
+  private agentStopping = false;
   private readonly sleepers = new Set<() => void>();
   private reporting: Promise<void> = Promise.resolve();
 
@@ -88,11 +89,16 @@ export class PodRun {
     });
   }
 
-  /** Stops all containers (SIGTERM, then SIGKILL) and waits for the final status. */
-  async kill(): Promise<void> {
+  /**
+   * Stops all containers (SIGTERM, then SIGKILL) and waits for the final status. When the agent
+   * itself stops, the API may already be gone: `agentStopping` then allows one attempt only.
+   */
+  async kill(agentStopping = false): Promise<void> {
     this.killed = true;
+    this.agentStopping = agentStopping;
     for (const wake of this.sleepers) wake();
-    const graceMs = Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, 2000);
+    // A short grace period keeps tests fast; PID 1 of a container ignores SIGTERM without a handler.
+    const graceMs = agentStopping ? 0 : Math.min((this.pod.spec.terminationGracePeriodSeconds ?? 30) * 1000, 2000);
     await Promise.all([...this.processes].map((p) => p.stop(graceMs)));
     await this.done;
   }
@@ -121,7 +127,7 @@ export class PodRun {
         await this.sleep(2000);
       }
     }
-    this.volumesReady = true;
+    this.volumesReady = volumes !== undefined;
     this.report();
     let failed = false;
     for (const c of this.pod.spec.initContainers ?? []) {
@@ -152,7 +158,7 @@ export class PodRun {
         await this.ctx.kube.patch(`${this.path}/status`, { status }, 'strategic');
         return;
       } catch (error) {
-        if (isNotFound(error) || attempt === 30) {
+        if (isNotFound(error) || attempt === 30 || this.agentStopping) {
           if (!isNotFound(error)) this.ctx.log(`pod ${this.name()}: final status update failed: ${String(error)}`);
           return;
         }
@@ -207,6 +213,8 @@ export class PodRun {
     let managed: Managed;
     try {
       const { env, argv } = await resolveCommand(this.pod, c, objects);
+      // kill() may have come while the command was resolved; it only stops processes it sees.
+      if (this.killed) return undefined;
       mkdirSync(rootDir, { recursive: true });
       writeFileSync(terminationLog, '');
       // Any user the container runs as may write its termination message.
