@@ -12,6 +12,11 @@ export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]
 /** A namespace name (DNS-1123 label). */
 export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
+/** A string enum as Kubernetes structural schemas want it (`type` + `enum`, not `anyOf` of consts). */
+export function StringEnum<const T extends readonly string[]>(values: T, description?: string) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) });
+}
+
 export const ObjectName = (description: string) =>
   Type.String({ description, minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN });
 
@@ -59,7 +64,7 @@ export function podPlacementFields(what: 'backup' | 'restore') {
 
 export const Condition = Type.Object({
   type: Type.String(),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  status: StringEnum(['True', 'False', 'Unknown']),
   reason: Type.String(),
   message: Type.String(),
   lastTransitionTime: Type.String({ format: 'date-time' }),
@@ -72,7 +77,7 @@ export function runStatusFields<Phase extends TSchema>(phase: Phase) {
     startedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the run started.' })),
     finishedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the run finished.' })),
     duration: Type.Optional(Type.String({ description: 'finishedAt - startedAt, in whole seconds (Go syntax).' })),
-    result: Type.Optional(Type.Union([Type.Literal('Succeeded'), Type.Literal('Failed')])),
+    result: Type.Optional(StringEnum(['Succeeded', 'Failed'], 'Whether the run succeeded (backsnap).')),
     message: Type.Optional(Type.String({ description: 'Human-readable state of the run.' })),
     snapshotId: Type.Optional(Type.String({ description: 'restic snapshot id written or read.' })),
     conditions: Type.Optional(
@@ -85,9 +90,4 @@ export function runStatusFields<Phase extends TSchema>(phase: Phase) {
   };
 }
 
-export const RunPhase = Type.Union([
-  Type.Literal('Pending'),
-  Type.Literal('Running'),
-  Type.Literal('Succeeded'),
-  Type.Literal('Failed'),
-]);
+export const RunPhase = StringEnum(['Pending', 'Running', 'Succeeded', 'Failed'], 'Where the run stands.');

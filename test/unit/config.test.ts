@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CONFIG_VARIABLES, namespaceInScope, parseConfig } from '../../src/config.ts';
+import { withConfigTable } from '../../src/config-table.ts';
 
 const minimal = { BACKSNAP_REPOSITORY_BASE: 's3:https://s3.example.com/bucket/', BACKSNAP_RESTIC_PASSWORD: 'pw' };
 
@@ -52,8 +53,9 @@ describe('configuration', () => {
     assert.equal(namespaceInScope({ namespaces: { allow: [], exclude: [] } }, 'any'), true);
   });
 
-  it('documents every variable in the README', () => {
+  it('documents every variable in the README (npm run generate)', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    assert.equal(readme, withConfigTable(readme));
     for (const variable of CONFIG_VARIABLES) assert.ok(readme.includes(`\`${variable.name}\``), `${variable.name} is missing from the README`);
   });
 });
