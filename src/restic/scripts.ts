@@ -26,7 +26,10 @@ fi
 # Removes locks left by killed runs once restic deems them stale; a backup only needs a shared lock.
 run restic unlock || say "restic unlock failed, continuing"
 rc=0
-restic backup --json --host "$BACKUP_NAMESPACE" --tag backsnap --tag "pvc:$BACKUP_VOLUME" --retry-lock 10m /data \
+# Each run reads a fresh volume made from a snapshot: inode numbers and ctimes may differ from the
+# previous run's (drivers that copy files), so only size and mtime decide whether a file changed.
+restic backup --json --host "$BACKUP_NAMESPACE" --tag backsnap --tag "pvc:$BACKUP_VOLUME" --retry-lock 10m \
+  --ignore-inode --ignore-ctime /data \
   >/tmp/backup.json 2>/tmp/restic.err || rc=$?
 cat /tmp/restic.err >&2
 grep -v '"message_type":"status"' /tmp/backup.json || true
