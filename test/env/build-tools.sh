@@ -36,7 +36,7 @@ kubernetes_wrapper() {
   printf 'module backsnap-ts/tools/kubernetes\n\ngo 1.26.0\n\nreplace (\n' >go.mod
   for m in $staging_modules; do printf '\tk8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$KUBERNETES_STAGING_VERSION" >>go.mod; done
   printf ')\n' >>go.mod
-  go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$1" "k8s.io/kubernetes/cmd/kube-controller-manager@$1" >/dev/null 2>&1
+  go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$1" "k8s.io/kubernetes/cmd/kube-controller-manager@$1" "k8s.io/kubernetes/cmd/kubectl@$1" >/dev/null 2>&1
 }
 etcd_wrapper() {
   printf 'module backsnap-ts/tools/etcd\n\ngo 1.26.0\n' >go.mod
@@ -49,6 +49,8 @@ build etcd "$ETCD_VERSION" etcd_wrapper go.etcd.io/etcd/server/v3
 build kube-apiserver "$KUBERNETES_VERSION" kubernetes_wrapper k8s.io/kubernetes/cmd/kube-apiserver
 # Shares the wrapper module of kube-apiserver's build when both are built in one run.
 build kube-controller-manager "$KUBERNETES_VERSION" kubernetes_wrapper k8s.io/kubernetes/cmd/kube-controller-manager
+# For people looking around the sandbox, and for rendering deploy/ (kubectl kustomize) in tests.
+build kubectl "$KUBERNETES_VERSION" kubernetes_wrapper k8s.io/kubernetes/cmd/kubectl
 install_plain() {
   local name=$1 module=$2 version=$3 out="$bin/$1-$3"
   if [[ -x "$out" ]]; then echo "cached  $name $version"; else
@@ -61,6 +63,8 @@ install_plain() {
 }
 install_plain restic github.com/restic/restic/cmd/restic "$RESTIC_VERSION"
 install_plain minio github.com/minio/minio "$MINIO_VERSION"
+# Renders deploy/helm in tests.
+install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
 # The VolumeSnapshot CRDs, as the snapshot controller's client module ships them.
 install_crds() {
   local version=$1 out="$cache/crds/external-snapshotter-$1"
