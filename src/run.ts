@@ -53,3 +53,17 @@ export function recordedState(status: RunStatusBase, what: string): RunState {
   const failed = status.conditions?.find((c) => c.type === 'Failed');
   return { phase: 'Failed', reason: failed?.reason ?? 'Failed', message: status.message ?? `${what} failed` };
 }
+
+/**
+ * A run that has a start time but no phase was started by the Go backsnap operator (which never
+ * wrote a phase). Its children are backsnap's, so it cannot be continued: it ends as Failed
+ * instead of hanging, which frees its concurrency slot.
+ */
+export function startedByBacksnap(status: RunStatusBase | undefined): boolean {
+  return status?.startedAt !== undefined && status.phase === undefined && status.result === undefined;
+}
+
+export const STARTED_BY_BACKSNAP = {
+  reason: 'StartedByBacksnap',
+  message: 'this run was started by the Go backsnap operator and cannot be resumed; create a new one',
+} as const;

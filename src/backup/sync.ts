@@ -14,7 +14,7 @@ import { failureReport, successReport } from '../restic/results.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
-import { recordedState, runResponse, type Outcome as RunOutcome } from '../run.ts';
+import { STARTED_BY_BACKSNAP, recordedState, runResponse, startedByBacksnap, type Outcome as RunOutcome } from '../run.ts';
 import { finishFields, type RunState } from '../status.ts';
 import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupTarget } from './children.ts';
 import { claimSlot } from './queue.ts';
@@ -212,6 +212,7 @@ export function syncBackup(request: BackupSyncRequest, config: Config, now: Date
   const observed = observe(request, target?.spec.pvc);
 
   if (parent.status?.result !== undefined) return respond(request, finished(target, observed, request, config), now);
+  if (startedByBacksnap(parent.status)) return respond(request, fail(target, observed, STARTED_BY_BACKSNAP.reason, STARTED_BY_BACKSNAP.message, config, now), now);
   if (!validation.ok || target === undefined) {
     const message = validation.ok ? 'invalid spec' : `invalid spec: ${validation.message}`;
     const phase = parent.status?.startedAt === undefined ? 'Pending' : 'Running';

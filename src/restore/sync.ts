@@ -14,7 +14,7 @@ import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontrol
 import { failureReport, successReport } from '../restic/results.ts';
 import { PVCRestoreSpecSchema } from '../schema/pvcrestore.ts';
 import { validator } from '../schema/validate.ts';
-import { recordedState, runResponse, type Outcome as RunOutcome } from '../run.ts';
+import { STARTED_BY_BACKSNAP, recordedState, runResponse, startedByBacksnap, type Outcome as RunOutcome } from '../run.ts';
 import { finishFields } from '../status.ts';
 import { restoreChildName, restoreJob, restoreSecret, targetPvc, type TargetVolume } from './children.ts';
 import { planRestore, type PVCRestore, type PVCRestoreSpec, type PVCRestoreStatus, type RestorePlan } from './types.ts';
@@ -215,6 +215,7 @@ export function syncRestore(request: RestoreSyncRequest, config: Config, now: Da
   }
   const observed = observe(request, plan);
   if (parent.status?.result !== undefined) return runResponse(parent, finished(plan, observed, config), now);
+  if (startedByBacksnap(parent.status)) return runResponse(parent, fail(plan, observed, STARTED_BY_BACKSNAP.reason, STARTED_BY_BACKSNAP.message, config, now), now);
   if (parent.status?.startedAt === undefined) {
     if (!namespaceInScope(config, ns)) {
       const message = `namespace ${ns} is not in the operator's namespaces (BACKSNAP_NAMESPACES / BACKSNAP_EXCLUDE_NAMESPACES)`;

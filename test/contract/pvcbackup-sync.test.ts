@@ -229,6 +229,24 @@ describe('PVCBackup sync: failures', () => {
   }
 });
 
+describe('PVCBackup sync: objects of the Go backsnap', () => {
+  it('ends a run that backsnap started and never finished as Failed, freeing its slot', async () => {
+    const stuck = backup('nightly', { pvc: 'data', ttl: '72h0m0s' }, { status: { startedAt: minutesAgo(600) } });
+    const answer = await sync(stuck);
+    assert.equal(answer.status.result, 'Failed');
+    assert.equal(condition(answer, 'Failed')?.reason, 'StartedByBacksnap');
+    assert.deepEqual(answer.children, []);
+  });
+
+  it("keeps a finished backsnap backup's status as it is", async () => {
+    const status: PVCBackupStatus = { startedAt: minutesAgo(60), finishedAt: minutesAgo(59), duration: '1m5s', result: 'Succeeded' };
+    const answer = await sync(backup('old', { pvc: 'data', ttl: '72h0m0s' }, { status }));
+    assert.equal(answer.status.result, 'Succeeded');
+    assert.equal(answer.status.duration, '1m5s');
+    assert.equal(answer.status.finishedAt, status.finishedAt);
+  });
+});
+
 describe('PVCBackup sync: invalid input', () => {
   const invalid: { name: string; spec: unknown; message: RegExp }[] = [
     { name: 'missing pvc', spec: {}, message: /spec\.pvc is required/ },
