@@ -4,7 +4,7 @@ import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from 
 import { MANAGED_BY, SCHEDULE_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
-import { credentialsSecret, repositoryOf, resticJob } from '../restic/job.ts';
+import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
 import type { PVCBackupSpec } from './types.ts';
 
 /** One name for all children: `backup-<PVCBackup name>`, hash-truncated to 63 characters. */
@@ -73,7 +73,6 @@ export function temporaryPvc(target: BackupTarget, volume: TemporaryVolume): Per
 
 export function backupJob(target: BackupTarget, config: Config): Job {
   const name = backupChildName(target.name);
-  const { nodeSelector, tolerations, priorityClassName } = target.spec;
   return resticJob(
     {
       name,
@@ -81,11 +80,7 @@ export function backupJob(target: BackupTarget, config: Config): Job {
       runUid: target.uid,
       labels: labels(target),
       annotations: annotations(target),
-      placement: {
-        ...(nodeSelector === undefined ? {} : { nodeSelector }),
-        ...(tolerations === undefined ? {} : { tolerations }),
-        ...(priorityClassName === undefined ? {} : { priorityClassName }),
-      },
+      placement: placementOf(target.spec),
       script: BACKUP_SCRIPT,
       env: { BACKUP_NAMESPACE: target.namespace, BACKUP_VOLUME: target.spec.pvc },
       secretName: name,

@@ -6,11 +6,10 @@
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
 import type { Job, PersistentVolumeClaim, Pod, Secret, VolumeSnapshot } from '../kube/types.ts';
-import { findCondition, isConditionTrue } from '../kube/meta.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
-import { failureReport, successReport } from '../restic/results.ts';
+import { COLLECTING, jobOutcome, lostMessage } from '../restic/job-outcome.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
@@ -26,8 +25,6 @@ export type BackupSyncResponse = CompositeSyncResponse<PVCBackupStatus>;
 const validateSpec = validator<PVCBackupSpec>(PVCBackupSpecSchema, 'spec');
 /** How often a waiting or running backup is looked at even without events. */
 const POLL_SECONDS = 30;
-/** A Job still running this long after its own deadline is treated as lost. */
-const JOB_DEADLINE_SLACK_MS = 5 * 60_000;
 
 interface Observed {
   backup: PVCBackup;
@@ -149,50 +146,32 @@ function running(target: BackupTarget, observed: Observed, config: Config, now: 
   }
   const storageClassName = config.storageClass ?? observed.sourcePvc?.spec.storageClassName ?? observed.temporaryPvc?.spec.storageClassName;
   const all = [...base, temporaryPvc(target, { size, storageClassName }), backupJob(target, config)];
-  const job = observed.job;
-
-  if (job !== undefined && isConditionTrue(job.status?.conditions, 'Failed')) {
-    const condition = findCondition(job.status?.conditions, 'Failed');
-    const why = failureReport(observed.pods) ?? condition?.message ?? 'the Job failed';
-    return fail(target, observed, 'JobFailed', `restic backup failed (${condition?.reason ?? 'Failed'}): ${why}`, config, now);
-  }
-  if (job !== undefined && isConditionTrue(job.status?.conditions, 'Complete')) {
-    const report = successReport(observed.pods);
-    if (report?.kind === 'backup') {
-      const { snapshotId, statistics } = report;
+  const outcome = jobOutcome(observed.job, observed.pods, config, now);
+  switch (outcome.kind) {
+    case 'failed':
+      return fail(target, observed, 'JobFailed', `restic backup failed (${outcome.reason}): ${outcome.why}`, config, now);
+    case 'collecting':
+      return { state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
+    case 'complete': {
+      const fields = finishFields(observed.backup.status?.startedAt, 'Succeeded', now);
+      if (outcome.report?.kind !== 'backup') {
+        return { state: { phase: 'Succeeded', reason: 'Succeeded', message: "the Job completed; restic's summary was not found in its Pod" }, children: [], fields };
+      }
+      const { snapshotId, statistics } = outcome.report;
+      const message = `restic snapshot ${snapshotId.slice(0, 8)}: ${statistics.totalFilesProcessed} files, ${statistics.totalBytesProcessed} bytes, ${statistics.dataAddedBytes} bytes added`;
+      return { state: { phase: 'Succeeded', reason: 'Succeeded', message }, children: [], fields: { ...fields, snapshotId, statistics } };
+    }
+    case 'lost':
+      // The Job controller should have failed it at activeDeadlineSeconds; stop it ourselves.
+      return fail(target, observed, 'DeadlineExceeded', lostMessage(config), config, now, false);
+    case 'absent':
+    case 'running':
       return {
-        state: {
-          phase: 'Succeeded',
-          reason: 'Succeeded',
-          message: `restic snapshot ${snapshotId.slice(0, 8)}: ${statistics.totalFilesProcessed} files, ${statistics.totalBytesProcessed} bytes, ${statistics.dataAddedBytes} bytes added`,
-        },
-        children: [],
-        fields: { ...finishFields(observed.backup.status?.startedAt, 'Succeeded', now), snapshotId, statistics },
+        state: { phase: 'Running', reason: 'BackupRunning', message: `restic is backing up the snapshot of PVC ${target.spec.pvc}` },
+        children: all,
+        resyncAfterSeconds: outcome.kind === 'running' ? Math.min(POLL_SECONDS * 10, secondsUntil(outcome.lostAt, now)) : POLL_SECONDS * 10,
       };
-    }
-    const completed = parseTime(job.status?.completionTime)?.getTime() ?? now.getTime();
-    const graceEnds = completed + config.resultGraceMs;
-    if (now.getTime() < graceEnds) {
-      return { state: { phase: 'Running', reason: 'CollectingResults', message: "waiting for the Job's Pod to report restic's summary" }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(graceEnds, now)) };
-    }
-    return {
-      state: { phase: 'Succeeded', reason: 'Succeeded', message: "the Job completed; restic's summary was not found in its Pod" },
-      children: [],
-      fields: finishFields(observed.backup.status?.startedAt, 'Succeeded', now),
-    };
   }
-
-  const jobCreated = parseTime(job?.metadata.creationTimestamp)?.getTime() ?? now.getTime();
-  const lostAt = jobCreated + config.jobTimeoutMs + JOB_DEADLINE_SLACK_MS;
-  if (job !== undefined && now.getTime() >= lostAt) {
-    // The Job controller should have failed it at activeDeadlineSeconds; stop it ourselves.
-    return fail(target, observed, 'DeadlineExceeded', `the Job ran past its deadline of ${config.jobTimeoutMs / 1000}s without finishing; it was deleted`, config, now, false);
-  }
-  return {
-    state: { phase: 'Running', reason: 'BackupRunning', message: `restic is backing up the snapshot of PVC ${target.spec.pvc}` },
-    children: all,
-    resyncAfterSeconds: Math.min(POLL_SECONDS * 10, secondsUntil(lostAt, now)),
-  };
 }
 
 function finished(target: BackupTarget | undefined, observed: Observed, request: BackupSyncRequest, config: Config): Outcome {

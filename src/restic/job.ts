@@ -13,6 +13,16 @@ export interface PodPlacement {
   priorityClassName?: string;
 }
 
+/** The placement fields of a PVCBackup or PVCRestore spec, without absent ones. */
+export function placementOf(spec: PodPlacement): PodPlacement {
+  const { nodeSelector, tolerations, priorityClassName } = spec;
+  return {
+    ...(nodeSelector === undefined ? {} : { nodeSelector }),
+    ...(tolerations === undefined ? {} : { tolerations }),
+    ...(priorityClassName === undefined ? {} : { priorityClassName }),
+  };
+}
+
 export interface ResticJobInput {
   name: string;
   namespace: string;

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Job, Labels, Namespace, PersistentVolumeClaim, Secret } from '../kube/types.ts';
 import { MANAGED_BY, RESTORING_ANNOTATION } from '../labels.ts';
 import { boundedName } from '../names.ts';
-import { credentialsSecret, repositoryOf, resticJob } from '../restic/job.ts';
+import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
 import { RESTORE_SCRIPT } from '../restic/scripts.ts';
 import type { RestorePlan } from './types.ts';
 
@@ -56,7 +56,6 @@ export function targetPvc(plan: RestorePlan, volume: TargetVolume, namespace: Na
 
 export function restoreJob(plan: RestorePlan, config: Config): Job {
   const name = restoreChildName(plan.name);
-  const { nodeSelector, tolerations, priorityClassName } = plan.spec;
   return resticJob(
     {
       name,
@@ -64,11 +63,7 @@ export function restoreJob(plan: RestorePlan, config: Config): Job {
       runUid: plan.uid,
       labels: labels(plan),
       annotations: annotations(plan),
-      placement: {
-        ...(nodeSelector === undefined ? {} : { nodeSelector }),
-        ...(tolerations === undefined ? {} : { tolerations }),
-        ...(priorityClassName === undefined ? {} : { priorityClassName }),
-      },
+      placement: placementOf(plan.spec),
       script: RESTORE_SCRIPT,
       env: { BACKUP_NAMESPACE: plan.sourceNamespace, BACKUP_VOLUME: plan.sourcePvc, SOURCE_SNAPSHOT: plan.sourceSnapshot },
       secretName: name,

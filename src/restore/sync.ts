@@ -6,12 +6,12 @@
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
 import type { Job, Namespace, PersistentVolumeClaim, Pod, Secret } from '../kube/types.ts';
-import { findCondition, isConditionTrue, isOwnedBy } from '../kube/meta.ts';
+import { isOwnedBy } from '../kube/meta.ts';
 import { ALLOW_RESTORE_TO_ANNOTATION } from '../labels.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
-import { failureReport, successReport } from '../restic/results.ts';
+import { COLLECTING, jobOutcome, lostMessage } from '../restic/job-outcome.ts';
 import { PVCRestoreSpecSchema } from '../schema/pvcrestore.ts';
 import { validator } from '../schema/validate.ts';
 import { STARTED_BY_BACKSNAP, recordedState, runResponse, startedByBacksnap, type Outcome as RunOutcome } from '../run.ts';
@@ -24,7 +24,6 @@ export type RestoreSyncResponse = CompositeSyncResponse<PVCRestoreStatus>;
 type Outcome = RunOutcome<PVCRestoreStatus>;
 
 const validateSpec = validator<PVCRestoreSpec>(PVCRestoreSpecSchema, 'spec');
-const JOB_DEADLINE_SLACK_MS = 5 * 60_000;
 const POLL_SECONDS = 300;
 
 interface Observed {
@@ -146,38 +145,34 @@ function running(plan: RestorePlan, observed: Observed, config: Config, now: Dat
     return { state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) }, children: retainObserved(observedChildren(observed)), resyncAfterSeconds: 10 };
   }
   const pvc = targetPvc(plan, volume, namespace, config);
-  const job = observed.job;
-  if (job !== undefined && isConditionTrue(job.status?.conditions, 'Failed')) {
-    const condition = findCondition(job.status?.conditions, 'Failed');
-    const why = failureReport(observed.pods) ?? condition?.message ?? 'the Job failed';
-    return fail(plan, observed, 'JobFailed', `restic restore failed (${condition?.reason ?? 'Failed'}): ${why}`, config, now);
-  }
-  if (job !== undefined && isConditionTrue(job.status?.conditions, 'Complete')) {
-    const report = successReport(observed.pods);
-    const completed = parseTime(job.status?.completionTime)?.getTime() ?? now.getTime();
-    const graceEnds = completed + config.resultGraceMs;
-    if (report?.kind !== 'restore' && now.getTime() < graceEnds) {
-      return { state: { phase: 'Running', reason: 'CollectingResults', message: "waiting for the Job's Pod to report restic's summary" }, children: [restoreSecret(plan, config), pvc, restoreJob(plan, config)], resyncAfterSeconds: Math.min(5, secondsUntil(graceEnds, now)) };
+  const all = [restoreSecret(plan, config), pvc, restoreJob(plan, config)];
+  const outcome = jobOutcome(observed.job, observed.pods, config, now);
+  switch (outcome.kind) {
+    case 'failed':
+      return fail(plan, observed, 'JobFailed', `restic restore failed (${outcome.reason}): ${outcome.why}`, config, now);
+    case 'collecting':
+      return { state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
+    case 'complete': {
+      const fields: Partial<PVCRestoreStatus> = finishFields(observed.restore.status?.startedAt, 'Succeeded', now);
+      let message = `restored ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
+      if (outcome.report?.kind === 'restore') {
+        fields.snapshotId = outcome.report.snapshotId;
+        if (outcome.report.statistics !== undefined) fields.statistics = outcome.report.statistics;
+        message = `restored snapshot ${outcome.report.snapshotId.slice(0, 8)} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
+      }
+      // The Job and its Secret go; the restored PVC is never dropped.
+      return { state: { phase: 'Succeeded', reason: 'Succeeded', message }, children: [pvc], fields };
     }
-    const fields: Partial<PVCRestoreStatus> = finishFields(observed.restore.status?.startedAt, 'Succeeded', now);
-    let message = `restored ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
-    if (report?.kind === 'restore') {
-      fields.snapshotId = report.snapshotId;
-      if (report.statistics !== undefined) fields.statistics = report.statistics;
-      message = `restored snapshot ${report.snapshotId.slice(0, 8)} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
-    }
-    return { state: { phase: 'Succeeded', reason: 'Succeeded', message }, children: [pvc], fields };
+    case 'lost':
+      return fail(plan, observed, 'DeadlineExceeded', lostMessage(config), config, now, false);
+    case 'absent':
+    case 'running':
+      return {
+        state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) },
+        children: all,
+        resyncAfterSeconds: outcome.kind === 'running' ? Math.min(POLL_SECONDS, secondsUntil(outcome.lostAt, now)) : POLL_SECONDS,
+      };
   }
-  const jobCreated = parseTime(job?.metadata.creationTimestamp)?.getTime() ?? now.getTime();
-  const lostAt = jobCreated + config.jobTimeoutMs + JOB_DEADLINE_SLACK_MS;
-  if (job !== undefined && now.getTime() >= lostAt) {
-    return fail(plan, observed, 'DeadlineExceeded', `the Job ran past its deadline of ${config.jobTimeoutMs / 1000}s without finishing; it was deleted`, config, now, false);
-  }
-  return {
-    state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) },
-    children: [restoreSecret(plan, config), pvc, restoreJob(plan, config)],
-    resyncAfterSeconds: Math.min(POLL_SECONDS, secondsUntil(lostAt, now)),
-  };
 }
 
 function observedChildren(observed: Observed) {

@@ -1,0 +1,44 @@
+// Where a restic Job stands, as backups and restores both read it: failed (with restic's
+// reason), complete (with restic's report, waiting a little for the Pod that carries it), lost
+// (running past its own deadline), or running.
+import type { Config } from '../config.ts';
+import { parseTime } from '../duration.ts';
+import { findCondition, isConditionTrue } from '../kube/meta.ts';
+import type { Job, Pod } from '../kube/types.ts';
+import { failureReport, successReport, type RunReport } from './results.ts';
+
+/** A Job still running this long after its own deadline is treated as lost. */
+const JOB_DEADLINE_SLACK_MS = 5 * 60_000;
+
+export type JobOutcome =
+  | { kind: 'absent' }
+  | { kind: 'failed'; reason: string; why: string }
+  | { kind: 'complete'; report: RunReport | undefined }
+  | { kind: 'collecting'; graceEnds: number }
+  | { kind: 'lost' }
+  | { kind: 'running'; lostAt: number };
+
+export function jobOutcome(job: Job | undefined, pods: readonly Pod[], config: Config, now: Date): JobOutcome {
+  if (job === undefined) return { kind: 'absent' };
+  const conditions = job.status?.conditions;
+  if (isConditionTrue(conditions, 'Failed')) {
+    const condition = findCondition(conditions, 'Failed');
+    return { kind: 'failed', reason: condition?.reason ?? 'Failed', why: failureReport(pods) ?? condition?.message ?? 'the Job failed' };
+  }
+  if (isConditionTrue(conditions, 'Complete')) {
+    const report = successReport(pods);
+    const graceEnds = (parseTime(job.status?.completionTime)?.getTime() ?? now.getTime()) + config.resultGraceMs;
+    if (report?.kind === 'text' || report === undefined) {
+      return now.getTime() < graceEnds ? { kind: 'collecting', graceEnds } : { kind: 'complete', report: undefined };
+    }
+    return { kind: 'complete', report };
+  }
+  const lostAt = (parseTime(job.metadata.creationTimestamp)?.getTime() ?? now.getTime()) + config.jobTimeoutMs + JOB_DEADLINE_SLACK_MS;
+  return now.getTime() >= lostAt ? { kind: 'lost' } : { kind: 'running', lostAt };
+}
+
+export const COLLECTING = { reason: 'CollectingResults', message: "waiting for the Job's Pod to report restic's summary" } as const;
+
+export function lostMessage(config: Config): string {
+  return `the Job ran past its deadline of ${config.jobTimeoutMs / 1000}s without finishing; it was deleted`;
+}
