@@ -2,7 +2,7 @@
 // every rendered object (server-side dry-run), and no credential appears outside a Secret.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,12 +25,13 @@ function documents(yaml: string): Rendered[] {
   return parseAllDocuments(yaml).map((d) => d.toJS() as Rendered | null).filter((o): o is Rendered => o !== null);
 }
 
-function renderKustomize(): string {
+function renderKustomize(components: string[] = []): string {
   // deploy/ with its env files replaced by sentinel credentials, in a copy so nothing is edited.
   const dir = mkdtempSync(join(tmpdir(), 'backsnap-deploy-'));
   try {
     execFileSync('cp', ['-r', join(ROOT, 'deploy'), join(ROOT, 'crds'), join(ROOT, 'metacontroller'), dir]);
     writeFileSync(join(dir, 'deploy/credentials.env'), `BACKSNAP_RESTIC_PASSWORD=${SENTINELS.password}\nBACKSNAP_S3_ACCESS_KEY_ID=${SENTINELS.accessKey}\nBACKSNAP_S3_SECRET_ACCESS_KEY=${SENTINELS.secretKey}\nBACKSNAP_HOUSEKEEPING_TOKEN=${SENTINELS.token}\n`);
+    if (components.length > 0) appendFileSync(join(dir, 'deploy/kustomization.yaml'), `components:\n${components.map((c) => `  - ${c}\n`).join('')}`);
     return execFileSync(kubectl, ['kustomize', join(dir, 'deploy')], { encoding: 'utf8' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -92,6 +93,16 @@ describe('deploy/ manifests', () => {
     const output = dryRun(yaml);
     assert.equal(output.trim().split('\n').length, objects.length, output);
     assert.ok(output.split('\n').filter((l) => l !== '').every((line) => /serverside-applied \(server dry run\)$/.test(line)), output);
+  });
+
+  it('the hook-authentication component makes every hook send the token from the Secret', () => {
+    const yaml = renderKustomize(['components/hook-authentication']);
+    const controllers = documents(yaml).filter((o) => o.kind.endsWith('Controller')) as (Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: { secretRef: { key: string } } } }> } })[];
+    assert.equal(controllers.length, 3);
+    for (const controller of controllers) {
+      for (const hook of Object.values(controller.spec.hooks)) assert.equal(hook.webhook.authorization?.secretRef.key, 'BACKSNAP_HOOK_TOKEN');
+    }
+    dryRun(yaml);
   });
 
   it('the kustomize base keeps credentials in its Secret only', () => {
