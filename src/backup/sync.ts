@@ -5,7 +5,7 @@
 //                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────▶ Failed (Job kept for its logs)
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
-import type { Job, PersistentVolumeClaim, Pod, Secret, VolumeSnapshot } from '../kube/types.ts';
+import type { Job, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
@@ -31,7 +31,6 @@ interface Observed {
   snapshot: VolumeSnapshot | undefined;
   temporaryPvc: PersistentVolumeClaim | undefined;
   job: Job | undefined;
-  secret: Secret | undefined;
   sourcePvc: PersistentVolumeClaim | undefined;
   pods: Pod[];
   otherBackups: PVCBackup[];
@@ -46,7 +45,6 @@ function observe(request: BackupSyncRequest, sourcePvcName: string | undefined):
     snapshot: findObject<VolumeSnapshot>(children, 'VolumeSnapshot', 'snapshot.storage.k8s.io/v1', ns, name),
     temporaryPvc: findObject<PersistentVolumeClaim>(children, 'PersistentVolumeClaim', 'v1', ns, name),
     job: findObject<Job>(children, 'Job', 'batch/v1', ns, name),
-    secret: findObject<Secret>(children, 'Secret', 'v1', ns, name),
     sourcePvc: sourcePvcName === undefined ? undefined : findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', ns, sourcePvcName),
     pods: objectsOf<Pod>(related, 'Pod', 'v1'),
     otherBackups: objectsOf<PVCBackup>(related, 'PVCBackup', API_VERSION),
