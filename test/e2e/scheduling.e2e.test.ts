@@ -66,10 +66,16 @@ describe('scheduled backups', () => {
   it('housekeeping deletes expired backups but keeps the newest successful one per PVC', async () => {
     // Stop new slots so the set of backups stays put while housekeeping runs.
     await stack.kube.patch(`/api/v1/namespaces/${NS}`, { metadata: { annotations: { 'backsnap.skyb.it/schedule': '' } } });
+    // Settled: every backup finished, and the same set twice in a row (a sync that started just
+    // before the scheduler saw the change may still add one).
+    let previous = '';
     const settled = await waitFor('running backups to finish', async () => {
       const all = await listBackups(stack, NS);
-      return all.every((b) => b.status?.result !== undefined) ? all : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 1000 });
+      const names = all.map((b) => b.metadata.name).sort().join(',');
+      const stable = names === previous;
+      previous = names;
+      return stable && all.every((b) => b.status?.result !== undefined) ? all : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 2000 });
     const newest = new Map<string, string>();
     for (const b of settled.filter((b) => b.status?.result === 'Succeeded').sort((a, b) => (a.status?.finishedAt ?? '').localeCompare(b.status?.finishedAt ?? ''))) newest.set(pvcOf(b), b.metadata.name);
     // Every backup's 30s TTL has passed once the newest finished more than 30s ago.
