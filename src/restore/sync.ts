@@ -103,6 +103,10 @@ function preflight(plan: RestorePlan, observed: Observed, config: Config): Check
     }
   }
   const existing = observed.existingTarget;
+  if (existing !== undefined && !isOwnedBy(existing, plan.uid) && existing.metadata.deletionTimestamp !== undefined) {
+    // Typical when moving a volume: the old PVC was just deleted and waits for its Pods to go.
+    return { ok: false, wait: true, reason: 'TargetPVCDeleting', message: `PVC ${plan.targetPvc} is still being deleted` };
+  }
   if (existing !== undefined && !isOwnedBy(existing, plan.uid)) {
     return { ok: false, wait: false, reason: 'TargetPVCExists', message: `PVC ${plan.targetPvc} already exists; a restore only creates new PVCs and never overwrites one` };
   }

@@ -100,6 +100,18 @@ describe('PVCRestore sync: refusals and invalid input', () => {
     assert.deepEqual(answer.children, []);
   });
 
+  it('waits for a target PVC that is still being deleted, then fails if it stays', async () => {
+    const deleting = { ...pvc('data'), metadata: { ...pvc('data').metadata, deletionTimestamp: minutesAgo(0) } };
+    const parent = restore('back', { sourcePvc: 'data', targetPvcSize: '1Gi' });
+    const waiting = await sync(parent, [], [HERE, deleting]);
+    assert.equal(waiting.status.phase, 'Pending');
+    assert.equal(reason(waiting), 'TargetPVCDeleting');
+    const late = await sync(parent, [], [HERE, deleting], testApp(testConfig(), new Date(NOW.getTime() + 5 * 60_000)));
+    assert.equal(late.status.result, 'Failed');
+    const gone = await sync(parent, [], [HERE]);
+    assert.equal(gone.status.phase, 'Running', 'starts once the old PVC is gone');
+  });
+
   it('does not mistake its own PVC for a foreign one', async () => {
     const parent = restore('back', { sourcePvc: 'data', targetPvc: 'copy' });
     const first = await sync(parent);
