@@ -167,4 +167,3 @@ export interface Pod extends KubeObject {
   };
 }
 
-export type ChildObject = VolumeSnapshot | PersistentVolumeClaim | Job | Secret;
