@@ -42,7 +42,7 @@ export interface StackOptions {
   /** Overrides of the hook service configuration. */
   hookEnv?: Record<string, string>;
   log?: (line: string) => void;
-  /** Keep the working directory after stop (the sandbox does). */
+  /** Keep the working directory (logs, volumes) after stop; also with BACKSNAP_E2E_KEEP=1. */
   keepDir?: boolean;
 }
 
@@ -128,7 +128,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stopAll = async () => {
     for (const [name, stop] of [...running].reverse()) await stop().catch((e: unknown) => log(`stopping ${name} failed: ${String(e)}`));
     running.clear();
-    if (opts.keepDir !== true) rmSync(dir, { recursive: true, force: true });
+    if (opts.keepDir === true || process.env['BACKSNAP_E2E_KEEP'] === '1') log(`logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   };
   try {
     const started = Date.now();
