@@ -55,7 +55,7 @@ Logs: ${stack.hooks.logPath} (hook service), ${stack.dir}/metacontroller-standin
 
 const started = Date.now();
 say('Starting the local control plane, MinIO, the node agent, the Metacontroller stand-in and the hook service...');
-const stack = await startStack({ keepDir: !once, log: (line) => say(`   ${line}`) });
+const stack = await startStack({ log: (line) => say(`   ${line}`) });
 let ok = false;
 try {
   ok = await demo(stack);
