@@ -36,8 +36,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const now = deps.now ?? (() => new Date());
   let cluster = deps.cluster;
   const clusterOnce = () => (cluster ??= kubernetesCluster());
-  registerMetrics(app, { config: deps.config, now, cluster: clusterOnce });
-  registerHookRoutes(app, { config: deps.config, now });
+  const onDecision = registerMetrics(app, { config: deps.config, now, cluster: clusterOnce });
+  registerHookRoutes(app, { config: deps.config, now, onDecision });
   registerOperationRoutes(app, { config: deps.config, now, cluster: clusterOnce });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ready' }));

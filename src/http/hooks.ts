@@ -19,6 +19,7 @@ import { bearerMatches } from './auth.ts';
 export interface HookDeps {
   config: Config;
   now: () => Date;
+  onDecision?: (route: string, reason: string) => void;
 }
 
 type Validator = typeof validateCustomize;
@@ -65,6 +66,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: HookDeps, routes:
       }
       const started = performance.now();
       const result = route.run(request.body as never, deps);
+      deps.onDecision?.(route.path, result.decision.reason);
       request.log.info(
         {
           hook: route.path,

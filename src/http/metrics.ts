@@ -12,10 +12,14 @@ export interface MetricsDeps {
   cluster: () => Cluster;
 }
 
-export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): void {
+/** Records one hook decision, e.g. how often backups wait for a slot or schedules are invalid. */
+export type DecisionRecorder = (route: string, reason: string) => void;
+
+export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): DecisionRecorder {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'backsnap_process_' });
   const hookDuration = new Histogram({ name: 'backsnap_hook_duration_seconds', help: 'Hook request latency by route', labelNames: ['route', 'code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const decisions = new Counter({ name: 'backsnap_hook_decisions_total', help: 'Hook decisions by route and reason', labelNames: ['route', 'reason'], registers: [registry] });
   const hookErrors = new Counter({ name: 'backsnap_hook_errors_total', help: 'Hook requests answered with a 4xx or 5xx, by route', labelNames: ['route', 'code'], registers: [registry] });
   const gauge = (name: string, help: string, labelNames: string[] = ['namespace', 'pvc']) => new Gauge({ name, help, labelNames, registers: [registry] });
   const lastSuccess = gauge('backsnap_backup_last_success_timestamp_seconds', 'When the newest successful backup of the PVC finished');
@@ -62,4 +66,5 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): void {
     }
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+  return (route, reason) => decisions.inc({ route, reason });
 }

@@ -46,5 +46,6 @@ describe('/metrics', () => {
     const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(text, /backsnap_hook_duration_seconds_count\{route="\/hooks\/pvcbackup\/sync",code="200"\} 1\b/);
     assert.match(text, /backsnap_hook_errors_total\{route="\/hooks\/pvcbackup\/sync",code="400"\} 1\b/);
+    assert.match(text, /backsnap_hook_decisions_total\{route="\/hooks\/pvcbackup\/sync",reason="SnapshotPending"\} 1\b/);
   });
 });
