@@ -13,6 +13,7 @@ import { fingerprint, ownedChildren } from './observe.ts';
 import { compositeSyncRequest } from './payload.ts';
 import {
   SyncStop,
+  callSyncHook,
   collectRelated,
   defaultNamespace,
   errorText,
@@ -22,7 +23,6 @@ import {
   type SyncContext,
   type SyncOutcome,
 } from './sync-common.ts';
-import { callWebhook } from './webhook.ts';
 
 export interface CompositeRuntime {
   config: CompositeConfig;
@@ -79,12 +79,7 @@ export async function syncCompositeParent(ctx: SyncContext, rt: CompositeRuntime
     const related = await collectRelated(ctx.discovery, (res, ns) => ctx.cluster.list(res, ns), rules);
     fp = fingerprint(parent, observed, related);
 
-    const answer = await callWebhook(rt.config.sync.url, rt.config.sync.timeoutMs, compositeSyncRequest(rt.config.object, parent, observed, related));
-    if (answer.kind === 'throttled') return { result: 'throttled', fingerprint: fp, relatedRules: rules, afterSeconds: answer.afterSeconds };
-    if (answer.kind === 'error') return { result: 'failed', fingerprint: fp, relatedRules: rules, error: `sync hook failed (version=v2): ${answer.message}` };
-    const parsed = parseCompositeSyncResponse(answer.body);
-    if (!parsed.ok) return { result: 'failed', fingerprint: fp, relatedRules: rules, error: `sync hook failed (version=v2): ${parsed.error}` };
-    const response = parsed.value;
+    const response = await callSyncHook(rt.config.sync, compositeSyncRequest(rt.config.object, parent, observed, related), parseCompositeSyncResponse, fp, rules);
 
     const desired = desiredChildren(rt, parent, response.children);
     const errors: string[] = [];

@@ -13,6 +13,7 @@ import { DECORATOR_ANNOTATION, decoratorAttachments, fingerprint } from './obser
 import { decoratorSyncRequest } from './payload.ts';
 import {
   SyncStop,
+  callSyncHook,
   collectRelated,
   defaultNamespace,
   errorText,
@@ -22,7 +23,6 @@ import {
   type SyncContext,
   type SyncOutcome,
 } from './sync-common.ts';
-import { callWebhook } from './webhook.ts';
 
 export interface DecoratorRuntime {
   config: DecoratorConfig;
@@ -87,12 +87,7 @@ export async function syncDecoratorTarget(ctx: SyncContext, rt: DecoratorRuntime
     const related = await collectRelated(ctx.discovery, (res, ns) => ctx.cluster.list(res, ns), rules);
     fp = fingerprint(target, observed, related);
 
-    const answer = await callWebhook(rt.config.sync.url, rt.config.sync.timeoutMs, decoratorSyncRequest(rt.config.object, target, observed, related));
-    if (answer.kind === 'throttled') return { result: 'throttled', fingerprint: fp, relatedRules: rules, afterSeconds: answer.afterSeconds };
-    if (answer.kind === 'error') return { result: 'failed', fingerprint: fp, relatedRules: rules, error: `sync hook failed (version=v2): ${answer.message}` };
-    const parsed = parseDecoratorSyncResponse(answer.body);
-    if (!parsed.ok) return { result: 'failed', fingerprint: fp, relatedRules: rules, error: `sync hook failed (version=v2): ${parsed.error}` };
-    const response = parsed.value;
+    const response = await callSyncHook(rt.config.sync, decoratorSyncRequest(rt.config.object, target, observed, related), parseDecoratorSyncResponse, fp, rules);
     const desired = desiredAttachments(rt, target, response.attachments);
 
     const synced = (extra: { statusWritten: boolean; counts?: { creates: number; deletes: number; updates: number }; error?: string }): SyncOutcome => {

@@ -4,7 +4,7 @@ import type { ChildOperation } from './child-plan.ts';
 import { describe } from './child-plan.ts';
 import type { ChildRule, HookConfig } from './controller-spec.ts';
 import type { Discovery } from './discovery.ts';
-import { parseCustomizeResponse, type RelatedRule } from './hook-response.ts';
+import { parseCustomizeResponse, type Parsed, type RelatedRule } from './hook-response.ts';
 import { KubeApiError, isStatus, type Cluster } from './kube-api.ts';
 import type { KubeObject, ResourceInfo } from './kube-types.ts';
 import { buildObjectMap, groupKey, type ObjectMap } from './object-map.ts';
@@ -79,6 +79,25 @@ export async function relatedRulesFor(hook: HookConfig | undefined, controller: 
   if (!parsed.ok) throw new SyncStop({ result: 'failed', error: `customize hook failed (version=v2): ${parsed.error}` });
   cache.set(parent, parsed.value.relatedResources, Date.now());
   return parsed.value.relatedResources;
+}
+
+/**
+ * Calls a sync hook and parses its answer strictly. A hook error, an invalid answer or a 429 ends
+ * the sync with nothing changed (SyncStop), carrying what the poller needs to retry it.
+ */
+export async function callSyncHook<T>(
+  hook: HookConfig,
+  payload: unknown,
+  parse: (body: unknown) => Parsed<T>,
+  fingerprint: string,
+  relatedRules: RelatedRule[],
+): Promise<T> {
+  const answer = await callWebhook(hook.url, hook.timeoutMs, payload);
+  if (answer.kind === 'throttled') throw new SyncStop({ result: 'throttled', fingerprint, relatedRules, afterSeconds: answer.afterSeconds });
+  if (answer.kind === 'error') throw new SyncStop({ result: 'failed', fingerprint, relatedRules, error: `sync hook failed (version=v2): ${answer.message}` });
+  const parsed = parse(answer.body);
+  if (!parsed.ok) throw new SyncStop({ result: 'failed', fingerprint, relatedRules, error: `sync hook failed (version=v2): ${parsed.error}` });
+  return parsed.value;
 }
 
 /** Source of objects by type: fresh API lists during a sync, the poller's snapshot otherwise. */
