@@ -7,14 +7,14 @@ import { RUN_UID_LABEL } from '../labels.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import { API_VERSION } from '../schema/crds.ts';
-import type { PVCBackup } from './types.ts';
+import { backupPvc, type PVCBackup } from './types.ts';
 
 export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Config): HookResult<CustomizeResponse> {
-  const { metadata, spec, status } = request.parent;
+  const { metadata, status } = request.parent;
   const namespace = metadata.namespace ?? '';
   const rules: RelatedResourceRule[] = [];
-  const pvc = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>)['pvc'] : undefined;
-  if (typeof pvc === 'string' && pvc !== '') {
+  const pvc = backupPvc(request.parent);
+  if (pvc !== undefined && pvc !== '') {
     rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace, names: [pvc] });
   }
   if (metadata.uid !== undefined) {

@@ -3,17 +3,10 @@
 // and waiting backups are ordered the same way by every hook call, so two backups synced at the
 // same time cannot both take the last slot.
 import { namespaceInScope, type Config } from '../config.ts';
-import type { PVCBackup } from './types.ts';
+import { backupPvc, type PVCBackup } from './types.ts';
 
 export function isRunning(backup: PVCBackup): boolean {
   return backup.status?.startedAt !== undefined && backup.status.result === undefined;
-}
-
-function sourcePvcOf(backup: PVCBackup): string | undefined {
-  const spec = backup.spec;
-  if (typeof spec !== 'object' || spec === null) return undefined;
-  const pvc = (spec as Record<string, unknown>)['pvc'];
-  return typeof pvc === 'string' ? pvc : undefined;
 }
 
 function isWaiting(backup: PVCBackup, config: Config): boolean {
@@ -21,7 +14,7 @@ function isWaiting(backup: PVCBackup, config: Config): boolean {
     backup.status?.startedAt === undefined &&
     backup.status?.result === undefined &&
     backup.metadata.deletionTimestamp === undefined &&
-    sourcePvcOf(backup) !== undefined &&
+    backupPvc(backup) !== undefined &&
     namespaceInScope(config, backup.metadata.namespace ?? '')
   );
 }
@@ -31,7 +24,7 @@ function queueOrder(a: PVCBackup): string {
 }
 
 function sameVolume(a: PVCBackup, b: PVCBackup): boolean {
-  return a.metadata.namespace === b.metadata.namespace && sourcePvcOf(a) === sourcePvcOf(b);
+  return a.metadata.namespace === b.metadata.namespace && backupPvc(a) === backupPvc(b);
 }
 
 export type SlotDecision = { granted: true } | { granted: false; reason: string; message: string };

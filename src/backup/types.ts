@@ -1,3 +1,4 @@
+import { specString } from '../kube/meta.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { PVCBackupSpec, PVCBackupStatus } from '../schema/pvcbackup.ts';
 
@@ -10,3 +11,8 @@ export interface PVCBackup extends KubeObject {
 }
 
 export type { PVCBackupSpec, PVCBackupStatus };
+
+/** The PVC a stored PVCBackup names, if its spec has one. */
+export function backupPvc(backup: PVCBackup): string | undefined {
+  return specString(backup.spec, 'pvc');
+}

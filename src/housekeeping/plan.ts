@@ -4,20 +4,12 @@
 // DecoratorController would have made, so it adopts it).
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime, parseGoDuration, parseTime } from '../duration.ts';
-import type { Namespace, PersistentVolumeClaim } from '../kube/types.ts';
-import { isOwnedBy } from '../kube/meta.ts';
-import type { ObjectRef } from '../kube/cluster.ts';
-import type { PVCBackup } from '../backup/types.ts';
+import { isOwnedBy, specString } from '../kube/meta.ts';
+import type { ClusterState, ObjectRef } from '../kube/cluster.ts';
+import { backupPvc, type PVCBackup } from '../backup/types.ts';
 import type { PVCRestore } from '../restore/types.ts';
 import { asDecoratorAttachment, automaticBackup } from '../schedule/automatic-backup.ts';
 import { decideSlot } from '../schedule/slots.ts';
-
-export interface ClusterState {
-  backups: PVCBackup[];
-  restores: PVCRestore[];
-  pvcs: PersistentVolumeClaim[];
-  namespaces: Namespace[];
-}
 
 export interface Deletion extends ObjectRef {
   kind: 'PVCBackup' | 'PVCRestore';
@@ -31,17 +23,6 @@ export interface HousekeepingPlan {
   kept: { kind: 'PVCBackup'; namespace: string; name: string; reason: string }[];
 }
 
-function ttlOf(spec: unknown): number | undefined {
-  if (typeof spec !== 'object' || spec === null) return undefined;
-  const ttl = (spec as Record<string, unknown>)['ttl'];
-  return typeof ttl === 'string' ? parseGoDuration(ttl) : undefined;
-}
-
-function pvcOf(backup: PVCBackup): string {
-  const spec = backup.spec;
-  return typeof spec === 'object' && spec !== null ? String((spec as Record<string, unknown>)['pvc'] ?? '') : '';
-}
-
 function ref(object: PVCBackup | PVCRestore): ObjectRef {
   return { namespace: object.metadata.namespace ?? '', name: object.metadata.name, uid: object.metadata.uid ?? '' };
 }
@@ -49,7 +30,8 @@ function ref(object: PVCBackup | PVCRestore): ObjectRef {
 /** finishedAt + ttl has passed; objects without a ttl are kept forever (backsnap's rule). */
 function expired(object: PVCBackup | PVCRestore, now: Date): string | undefined {
   const finished = parseTime(object.status?.finishedAt);
-  const ttl = ttlOf(object.spec);
+  const ttlText = specString(object.spec, 'ttl');
+  const ttl = ttlText === undefined ? undefined : parseGoDuration(ttlText);
   if (finished === undefined || ttl === undefined || object.metadata.deletionTimestamp !== undefined) return undefined;
   return finished.getTime() + ttl <= now.getTime() ? `finished ${formatTime(finished)}, ttl passed` : undefined;
 }
@@ -58,7 +40,7 @@ function newestSuccessful(backups: readonly PVCBackup[]): Map<string, PVCBackup>
   const newest = new Map<string, PVCBackup>();
   for (const b of backups) {
     if (b.status?.result !== 'Succeeded') continue;
-    const key = `${b.metadata.namespace}/${pvcOf(b)}`;
+    const key = `${b.metadata.namespace}/${backupPvc(b) ?? ''}`;
     const current = newest.get(key);
     if (current === undefined || (b.status.finishedAt ?? '') > (current.status?.finishedAt ?? '')) newest.set(key, b);
   }
@@ -74,7 +56,7 @@ export function planHousekeeping(state: ClusterState, config: Config, now: Date)
   for (const backup of backups) {
     const reason = expired(backup, now);
     if (reason === undefined) continue;
-    if (keep.get(`${backup.metadata.namespace}/${pvcOf(backup)}`) === backup) {
+    if (keep.get(`${backup.metadata.namespace}/${backupPvc(backup) ?? ''}`) === backup) {
       plan.kept.push({ kind: 'PVCBackup', namespace: backup.metadata.namespace ?? '', name: backup.metadata.name, reason: 'newest successful backup of its PVC' });
       continue;
     }

@@ -1,7 +1,8 @@
 // Carries out a housekeeping plan. Safe to run from several replicas at once: deletions carry
 // UID preconditions and count "already gone" as done; creations count "already exists" as done.
 import type { Config } from '../config.ts';
-import type { Cluster } from '../kube/cluster.ts';
+import { backupPvc } from '../backup/types.ts';
+import { readClusterState, type Cluster } from '../kube/cluster.ts';
 import { planHousekeeping, type Deletion, type HousekeepingPlan } from './plan.ts';
 
 export interface HousekeepingSummary {
@@ -13,8 +14,7 @@ export interface HousekeepingSummary {
 }
 
 export async function runHousekeeping(cluster: Cluster, config: Config, now: Date): Promise<HousekeepingSummary> {
-  const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
-  const plan = planHousekeeping({ backups, restores, pvcs, namespaces }, config, now);
+  const plan = planHousekeeping(await readClusterState(cluster), config, now);
   const summary: HousekeepingSummary = { deleted: [], alreadyGone: 0, created: [], alreadyCreated: 0, kept: plan.kept };
   for (const deletion of plan.deletions) {
     const done = deletion.kind === 'PVCBackup' ? await cluster.deleteBackup(deletion) : await cluster.deleteRestore(deletion);
@@ -23,7 +23,7 @@ export async function runHousekeeping(cluster: Cluster, config: Config, now: Dat
   }
   for (const backup of plan.creations) {
     if (await cluster.createBackup(backup)) {
-      summary.created.push({ namespace: backup.metadata.namespace ?? '', name: backup.metadata.name, pvc: String((backup.spec as { pvc: string }).pvc) });
+      summary.created.push({ namespace: backup.metadata.namespace ?? '', name: backup.metadata.name, pvc: backupPvc(backup) ?? '' });
     } else summary.alreadyCreated += 1;
   }
   return summary;

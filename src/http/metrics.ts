@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config.ts';
-import type { Cluster } from '../kube/cluster.ts';
+import { readClusterState, type Cluster } from '../kube/cluster.ts';
 import { backupMetrics } from '../metrics/backups.ts';
 
 export interface MetricsDeps {
@@ -43,9 +43,8 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Decisi
 
   app.get('/metrics', async (request, reply) => {
     try {
-      const cluster = deps.cluster();
-      const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
-      const rows = backupMetrics({ backups, restores, pvcs, namespaces }, deps.config, deps.now());
+      const state = await readClusterState(deps.cluster());
+      const rows = backupMetrics(state, deps.config, deps.now());
       for (const g of [lastSuccess, lastFailed, lastDuration, interval, invalid, overdue, runningFor]) g.reset();
       for (const row of rows) {
         const labels = { namespace: row.namespace, pvc: row.pvc };
@@ -57,7 +56,7 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Decisi
         overdue.set(labels, row.overdue ? 1 : 0);
         if (row.runningSeconds !== undefined) runningFor.set(labels, row.runningSeconds);
       }
-      running.set(backups.filter((b) => b.status?.startedAt !== undefined && b.status.result === undefined).length);
+      running.set(state.backups.filter((b) => b.status?.startedAt !== undefined && b.status.result === undefined).length);
       overdueCount.set(rows.filter((r) => r.overdue).length);
       scrapeError.set(0);
     } catch (error) {

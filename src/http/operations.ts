@@ -2,7 +2,7 @@
 // and GET /debug/schedules. Both need the housekeeping bearer token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Cluster } from '../kube/cluster.ts';
+import { readClusterState, type Cluster } from '../kube/cluster.ts';
 import { runHousekeeping } from '../housekeeping/run.ts';
 import { scheduleReport } from '../schedule/report.ts';
 import { bearerMatches } from './auth.ts';
@@ -37,8 +37,7 @@ export function registerOperationRoutes(app: FastifyInstance, deps: OperationsDe
   });
   app.get('/debug/schedules', async (request, reply) => {
     if (!authorized(request, reply, deps.config)) return reply;
-    const cluster = deps.cluster();
-    const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
-    return reply.send({ now: deps.now().toISOString(), pvcs: scheduleReport({ backups, restores, pvcs, namespaces }, deps.config, deps.now()) });
+    const state = await readClusterState(deps.cluster());
+    return reply.send({ now: deps.now().toISOString(), pvcs: scheduleReport(state, deps.config, deps.now()) });
   });
 }

@@ -12,6 +12,14 @@ export interface ObjectRef {
   uid: string;
 }
 
+/** Everything housekeeping, metrics and the debug view look at. */
+export interface ClusterState {
+  backups: PVCBackup[];
+  restores: PVCRestore[];
+  pvcs: PersistentVolumeClaim[];
+  namespaces: Namespace[];
+}
+
 export interface Cluster {
   listBackups(): Promise<PVCBackup[]>;
   listRestores(): Promise<PVCRestore[]>;
@@ -22,6 +30,11 @@ export interface Cluster {
   deleteRestore(ref: ObjectRef): Promise<boolean>;
   /** Creates; false when an object of that name already exists. */
   createBackup(backup: PVCBackup): Promise<boolean>;
+}
+
+export async function readClusterState(cluster: Cluster): Promise<ClusterState> {
+  const [backups, restores, pvcs, namespaces] = await Promise.all([cluster.listBackups(), cluster.listRestores(), cluster.listPvcs(), cluster.listNamespaces()]);
+  return { backups, restores, pvcs, namespaces };
 }
 
 function isStatus(error: unknown, ...codes: number[]): boolean {

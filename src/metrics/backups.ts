@@ -2,8 +2,8 @@
 // replica reports the same numbers (hook calls are spread over replicas, the cluster is not).
 import { namespaceInScope, type Config } from '../config.ts';
 import { parseGoDuration, parseTime } from '../duration.ts';
-import type { ClusterState } from '../housekeeping/plan.ts';
-import type { PVCBackup } from '../backup/types.ts';
+import type { ClusterState } from '../kube/cluster.ts';
+import { backupPvc, type PVCBackup } from '../backup/types.ts';
 import { parseSchedule } from '../schedule/cron.ts';
 import { chooseSchedule } from '../schedule/resolve.ts';
 
@@ -26,16 +26,11 @@ const seconds = (t: string | undefined) => {
   return d === undefined ? undefined : d.getTime() / 1000;
 };
 
-function pvcOf(b: PVCBackup): string | undefined {
-  const pvc = (b.spec as { pvc?: unknown } | undefined)?.pvc;
-  return typeof pvc === 'string' ? pvc : undefined;
-}
-
 export function backupMetrics(state: ClusterState, config: Config, now: Date): PvcBackupMetrics[] {
   const namespaces = new Map(state.namespaces.map((n) => [n.metadata.name, n]));
   const byPvc = new Map<string, PVCBackup[]>();
   for (const b of state.backups) {
-    const key = `${b.metadata.namespace}/${pvcOf(b)}`;
+    const key = `${b.metadata.namespace}/${backupPvc(b)}`;
     byPvc.set(key, [...(byPvc.get(key) ?? []), b]);
   }
   return state.pvcs

@@ -1,15 +1,16 @@
 // Related objects a PVCRestore's sync needs: both Namespaces (ownership of the restored PVC and
 // the source's permission to restore elsewhere), the target PVC (it must not exist unless this
 // restore made it), the source PVC (default size) and the Pods of the restore Job.
+import { specString } from '../kube/meta.ts';
 import { RUN_UID_LABEL } from '../labels.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import type { PVCRestore } from './types.ts';
 
+/** A non-empty string field of the stored spec. */
 function field(spec: unknown, key: string): string | undefined {
-  if (typeof spec !== 'object' || spec === null) return undefined;
-  const value = (spec as Record<string, unknown>)[key];
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  const value = specString(spec, key);
+  return value === '' ? undefined : value;
 }
 
 export function customizeRestore(request: CustomizeRequest<PVCRestore>): HookResult<CustomizeResponse> {

@@ -3,8 +3,8 @@
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import { isOwnedBy } from '../kube/meta.ts';
-import type { ClusterState } from '../housekeeping/plan.ts';
-import type { PVCBackup } from '../backup/types.ts';
+import type { ClusterState } from '../kube/cluster.ts';
+import { backupPvc, type PVCBackup } from '../backup/types.ts';
 import { chooseSchedule } from './resolve.ts';
 import { decideSlot } from './slots.ts';
 
@@ -31,7 +31,7 @@ export function scheduleReport(state: ClusterState, config: Config, now: Date): 
     .filter((pvc) => namespaceInScope(config, pvc.metadata.namespace ?? ''))
     .map((pvc): ScheduleRow => {
       const ns = pvc.metadata.namespace ?? '';
-      const mine = state.backups.filter((b) => b.metadata.namespace === ns && ((b.spec as { pvc?: unknown } | undefined)?.pvc === pvc.metadata.name));
+      const mine = state.backups.filter((b) => b.metadata.namespace === ns && backupPvc(b) === pvc.metadata.name);
       const started = (b: PVCBackup) => b.status?.startedAt ?? b.metadata.creationTimestamp ?? '';
       const byStart = [...mine].sort((a, b) => started(a).localeCompare(started(b)));
       const succeeded = mine.filter((b) => b.status?.result === 'Succeeded').map((b) => b.status?.finishedAt ?? '').sort();

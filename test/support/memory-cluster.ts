@@ -1,6 +1,5 @@
 // An in-memory Cluster for route tests of housekeeping and the debug view.
-import type { Cluster, ObjectRef } from '../../src/kube/cluster.ts';
-import type { ClusterState } from '../../src/housekeeping/plan.ts';
+import type { Cluster, ClusterState, ObjectRef } from '../../src/kube/cluster.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 
 export function memoryCluster(state: ClusterState): Cluster & { state: ClusterState } {
