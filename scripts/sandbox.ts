@@ -50,11 +50,11 @@ function lookAround(stack: Stack): void {
   ${kubectl} annotate namespace ${NS} backsnap.skyb.it/schedule='* * * * *'   # a backup every minute
   curl ${stack.hooks.url}/metrics | grep backsnap_backup
   curl -H 'Authorization: Bearer e2e-housekeeping-token' ${stack.hooks.url}/debug/schedules
-Logs: ${stack.hooks.logPath} (hook service), ${stack.dir}/metacontroller-standin.log`);
+Logs: ${stack.hooks.logPath} (hook service), ${stack.metacontroller.logPath} (Metacontroller)`);
 }
 
 const started = Date.now();
-say('Starting the local control plane, MinIO, the node agent, the Metacontroller stand-in and the hook service...');
+say('Starting the local control plane, MinIO, the node agent, Metacontroller and the hook service...');
 const stack = await startStack({ log: (line) => say(`   ${line}`) });
 let ok = false;
 try {

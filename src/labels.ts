@@ -4,6 +4,8 @@ export const SCHEDULE_ANNOTATION = 'backsnap.skyb.it/schedule';
 export const RESTORING_ANNOTATION = 'backsnap.skyb.it/restoring';
 /** On a Namespace: comma-separated namespaces (or `*`) allowed to restore its backups. */
 export const ALLOW_RESTORE_TO_ANNOTATION = 'backsnap.skyb.it/allow-restore-to';
+/** On every child of a run: when the run started (RFC 3339), so a sync that observes a stale parent still knows. */
+export const STARTED_AT_ANNOTATION = 'backsnap.skyb.it/started-at';
 /** On Job pods: the UID of the PVCBackup/PVCRestore, so the hooks can find the pods. */
 export const RUN_UID_LABEL = 'backsnap.skyb.it/run-uid';
 

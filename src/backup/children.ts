@@ -1,7 +1,7 @@
 // Literal factories of the objects a PVCBackup owns while it runs.
 import type { Config } from '../config.ts';
 import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../kube/types.ts';
-import { MANAGED_BY, SCHEDULE_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
+import { MANAGED_BY, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
 import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
@@ -19,20 +19,25 @@ export interface BackupTarget {
   spec: PVCBackupSpec;
 }
 
-function labels(target: BackupTarget): Labels {
+/** A backup that has started, at `startedAt` (RFC 3339). */
+export interface BackupRun extends BackupTarget {
+  startedAt: string;
+}
+
+function labels(target: BackupRun): Labels {
   return { ...(target.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'backup' };
 }
 
-function annotations(target: BackupTarget): Labels {
-  return { ...(target.spec.annotations ?? {}) };
+function annotations(target: BackupRun): Labels {
+  return { ...(target.spec.annotations ?? {}), [STARTED_AT_ANNOTATION]: target.startedAt };
 }
 
-export function backupSecret(target: BackupTarget, config: Config): Secret {
+export function backupSecret(target: BackupRun, config: Config): Secret {
   const repository = repositoryOf(config, target.namespace, target.spec.pvc);
-  return credentialsSecret(backupChildName(target.name), target.namespace, labels(target), repository, config);
+  return credentialsSecret(backupChildName(target.name), target.namespace, labels(target), annotations(target), repository, config);
 }
 
-export function volumeSnapshot(target: BackupTarget, config: Config): VolumeSnapshot {
+export function volumeSnapshot(target: BackupRun, config: Config): VolumeSnapshot {
   return {
     apiVersion: 'snapshot.storage.k8s.io/v1',
     kind: 'VolumeSnapshot',
@@ -50,7 +55,7 @@ export interface TemporaryVolume {
 }
 
 /** The snapshot as a volume the Job can mount; never scheduled for backup itself. */
-export function temporaryPvc(target: BackupTarget, volume: TemporaryVolume): PersistentVolumeClaim {
+export function temporaryPvc(target: BackupRun, volume: TemporaryVolume): PersistentVolumeClaim {
   const name = backupChildName(target.name);
   return {
     apiVersion: 'v1',
@@ -71,7 +76,7 @@ export function temporaryPvc(target: BackupTarget, volume: TemporaryVolume): Per
   };
 }
 
-export function backupJob(target: BackupTarget, config: Config): Job {
+export function backupJob(target: BackupRun, config: Config): Job {
   const name = backupChildName(target.name);
   return resticJob(
     {

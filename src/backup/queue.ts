@@ -3,15 +3,16 @@
 // and waiting backups are ordered the same way by every hook call, so two backups synced at the
 // same time cannot both take the last slot.
 import { namespaceInScope, type Config } from '../config.ts';
+import { hasStarted } from '../run/lifecycle.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
-export function isRunning(backup: PVCBackup): boolean {
-  return backup.status?.startedAt !== undefined && backup.status.result === undefined;
+function isRunning(backup: PVCBackup): boolean {
+  return hasStarted(backup.status) && backup.status?.result === undefined;
 }
 
 function isWaiting(backup: PVCBackup, config: Config): boolean {
   return (
-    backup.status?.startedAt === undefined &&
+    !hasStarted(backup.status) &&
     backup.status?.result === undefined &&
     backup.metadata.deletionTimestamp === undefined &&
     backupPvc(backup) !== undefined &&

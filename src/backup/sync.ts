@@ -1,101 +1,92 @@
-// The PVCBackup sync hook: a pure state machine from the observed PVCBackup, its children and
-// related objects to the desired children and status.
+// The PVCBackup sync hook: what a backup adds to the shared run lifecycle (src/run/lifecycle.ts).
 //
-//   Pending ──slot──▶ Running: VolumeSnapshot ─ready─▶ + temporary PVC + Job ─Complete─▶ Succeeded (children dropped)
-//                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────▶ Failed (Job kept for its logs)
-import { namespaceInScope, type Config } from '../config.ts';
-import { formatTime, parseTime } from '../duration.ts';
+//   Pending ──slot──▶ Running: Secret + VolumeSnapshot ─ready─▶ + temporary PVC + Job ─Complete─▶ Succeeded (children dropped)
+//                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────────────────▶ Failed (Job kept for its logs)
+import type { Config } from '../config.ts';
+import { parseTime } from '../duration.ts';
 import type { Job, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
-import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
-import { findObject, objectsOf } from '../metacontroller/objects.ts';
+import { secondsUntil, type HookResult } from '../metacontroller/hook.ts';
+import { findObject, identitiesOf, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
 import { COLLECTING, jobOutcome, lostMessage } from '../restic/job-outcome.ts';
+import { syncRun, type RunContext, type RunDefinition, type Step } from '../run/lifecycle.ts';
+import { failureReason, type RunState } from '../run/status.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
-import { STARTED_BY_BACKSNAP, recordedState, runResponse, startedByBacksnap, type Outcome as RunOutcome } from '../run.ts';
-import { finishFields, type RunState } from '../status.ts';
-import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupTarget } from './children.ts';
+import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupRun, type BackupTarget } from './children.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
 
 export type BackupSyncRequest = CompositeSyncRequest<PVCBackup>;
 export type BackupSyncResponse = CompositeSyncResponse<PVCBackupStatus>;
+type BackupStep = Step<PVCBackupStatus>;
+type Context = RunContext<PVCBackup>;
 
 const validateSpec = validator<PVCBackupSpec>(PVCBackupSpecSchema, 'spec');
 /** How often a waiting or running backup is looked at even without events. */
 const POLL_SECONDS = 30;
+/**
+ * The temporary PVC and Job are only created before the snapshot deadline, and the timeout is
+ * only decided this long after it: a sync that lags behind their creation cannot fail a backup
+ * whose Job exists, and one that fails it cannot be followed by one that starts the Job.
+ */
+const DEADLINE_SETTLE_MS = 10_000;
 
 interface Observed {
-  backup: PVCBackup;
   snapshot: VolumeSnapshot | undefined;
   temporaryPvc: PersistentVolumeClaim | undefined;
   job: Job | undefined;
   sourcePvc: PersistentVolumeClaim | undefined;
   pods: Pod[];
-  otherBackups: PVCBackup[];
 }
 
-function observe(request: BackupSyncRequest, sourcePvcName: string | undefined): Observed {
-  const { parent, children, related } = request;
-  const ns = parent.metadata.namespace ?? '';
-  const name = backupChildName(parent.metadata.name);
+function observeBackup(target: BackupTarget, context: Context): Observed {
+  const { children, related } = context.observed;
+  const name = backupChildName(target.name);
   return {
-    backup: parent,
-    snapshot: findObject<VolumeSnapshot>(children, 'VolumeSnapshot', 'snapshot.storage.k8s.io/v1', ns, name),
-    temporaryPvc: findObject<PersistentVolumeClaim>(children, 'PersistentVolumeClaim', 'v1', ns, name),
-    job: findObject<Job>(children, 'Job', 'batch/v1', ns, name),
-    sourcePvc: sourcePvcName === undefined ? undefined : findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', ns, sourcePvcName),
+    snapshot: findObject<VolumeSnapshot>(children, 'VolumeSnapshot', 'snapshot.storage.k8s.io/v1', target.namespace, name),
+    temporaryPvc: findObject<PersistentVolumeClaim>(children, 'PersistentVolumeClaim', 'v1', target.namespace, name),
+    job: findObject<Job>(children, 'Job', 'batch/v1', target.namespace, name),
+    sourcePvc: findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', target.namespace, target.spec.pvc),
     pods: objectsOf<Pod>(related, 'Pod', 'v1'),
-    otherBackups: objectsOf<PVCBackup>(related, 'PVCBackup', API_VERSION),
   };
 }
 
-type Outcome = RunOutcome<PVCBackupStatus>;
-
-function respond(request: BackupSyncRequest, outcome: Outcome, now: Date): HookResult<BackupSyncResponse> {
-  return runResponse(request.parent, outcome, now);
-}
-
-function fail(target: BackupTarget | undefined, observed: Observed, reason: string, message: string, config: Config, now: Date, keepJob = true): Outcome {
-  // The failed Job and its Pods stay for their logs until the PVCBackup goes; the rest is dropped.
-  const children = keepJob && observed.job !== undefined && target !== undefined ? [backupJob(target, config)] : [];
-  return {
-    state: { phase: 'Failed', reason, message },
-    children,
-    fields: finishFields(observed.backup.status?.startedAt, 'Failed', now),
-  };
+function failed(reason: string, message: string, at: Date): BackupStep {
+  return { kind: 'finish', result: 'Failed', reason, message, at };
 }
 
 /** A source PVC problem waits out the start grace (informer lag, a PVC created just now), then fails. */
-function sourceProblem(observed: Observed, pvc: string): { reason: string; message: string } | undefined {
-  const source = observed.sourcePvc;
-  if (source === undefined) return { reason: 'SourcePVCNotFound', message: `PVC ${pvc} does not exist in this namespace` };
-  if (source.metadata.deletionTimestamp !== undefined) return { reason: 'SourcePVCDeleting', message: `PVC ${pvc} is being deleted` };
-  if (source.status?.phase !== 'Bound') return { reason: 'SourcePVCNotBound', message: `PVC ${pvc} is ${source.status?.phase ?? 'not bound'}; only a bound volume can be snapshotted` };
+function sourceProblem(source: PersistentVolumeClaim | undefined, pvc: string): { reason: string; message: string; permanent: boolean } | undefined {
+  if (source === undefined) return { reason: 'SourcePVCNotFound', message: `PVC ${pvc} does not exist in this namespace`, permanent: false };
+  if (source.metadata.deletionTimestamp !== undefined) return { reason: 'SourcePVCDeleting', message: `PVC ${pvc} is being deleted`, permanent: true };
+  if (source.status?.phase !== 'Bound') {
+    return { reason: 'SourcePVCNotBound', message: `PVC ${pvc} is ${source.status?.phase ?? 'not bound'}; only a bound volume can be snapshotted`, permanent: false };
+  }
   if ((source.spec.volumeMode ?? 'Filesystem') !== 'Filesystem') {
-    return { reason: 'UnsupportedVolumeMode', message: `PVC ${pvc} has volumeMode ${source.spec.volumeMode}; only Filesystem volumes can be backed up` };
+    return { reason: 'UnsupportedVolumeMode', message: `PVC ${pvc} has volumeMode ${source.spec.volumeMode}; only Filesystem volumes can be backed up`, permanent: true };
   }
   return undefined;
 }
 
-function start(target: BackupTarget, observed: Observed, config: Config, now: Date): Outcome {
-  const created = parseTime(observed.backup.metadata.creationTimestamp)?.getTime() ?? now.getTime();
-  const problem = sourceProblem(observed, target.spec.pvc);
+function start(target: BackupTarget, context: Context): BackupStep {
+  const { observed, config, now } = context;
+  const run: BackupRun = { ...target, startedAt: context.startedAt };
+  const created = parseTime(observed.parent.metadata.creationTimestamp)?.getTime() ?? now.getTime();
+  const problem = sourceProblem(observeBackup(target, context).sourcePvc, target.spec.pvc);
   if (problem !== undefined) {
     const graceEnds = created + config.startGraceMs;
-    const permanent = problem.reason === 'UnsupportedVolumeMode' || problem.reason === 'SourcePVCDeleting';
-    if (permanent || now.getTime() >= graceEnds) return fail(target, observed, problem.reason, problem.message, config, now);
-    return { state: { phase: 'Pending', ...problem }, children: [], resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
+    if (problem.permanent) return failed(problem.reason, problem.message, now);
+    if (now.getTime() >= graceEnds) return failed(problem.reason, problem.message, new Date(graceEnds));
+    return { kind: 'wait', state: { phase: 'Pending', reason: problem.reason, message: problem.message }, resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
   }
-  const slot = claimSlot(observed.backup, observed.otherBackups, config);
-  if (!slot.granted) {
-    return { state: { phase: 'Pending', reason: slot.reason, message: slot.message }, children: [], resyncAfterSeconds: POLL_SECONDS };
-  }
+  const slot = claimSlot(observed.parent, objectsOf<PVCBackup>(observed.related, 'PVCBackup', API_VERSION), config);
+  if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: POLL_SECONDS };
   return {
+    kind: 'run',
     state: snapshotPending(target),
-    children: [backupSecret(target, config), volumeSnapshot(target, config)],
-    fields: { startedAt: formatTime(now) },
+    children: [backupSecret(run, config), volumeSnapshot(run, config)],
     resyncAfterSeconds: Math.ceil(config.snapshotTimeoutMs / 1000),
   };
 }
@@ -117,90 +108,101 @@ function temporaryVolumeSize(observed: Observed): string | undefined {
   );
 }
 
-function running(target: BackupTarget, observed: Observed, config: Config, now: Date): Outcome {
-  const startedAt = parseTime(observed.backup.status?.startedAt)?.getTime() ?? now.getTime();
-  const snapshotReady = observed.snapshot?.status?.readyToUse === true;
-  const snapshotDeadline = startedAt + config.snapshotTimeoutMs;
-  const base = [backupSecret(target, config), volumeSnapshot(target, config)];
-
-  if (!snapshotReady && observed.temporaryPvc === undefined && observed.job === undefined) {
-    const error = observed.snapshot?.status?.error?.message;
-    if (now.getTime() >= snapshotDeadline) {
-      const why = error === undefined ? 'it never became ready to use' : `last error: ${error}`;
-      return fail(target, observed, 'SnapshotTimeout', `VolumeSnapshot of PVC ${target.spec.pvc} not ready after ${config.snapshotTimeoutMs / 1000}s; ${why}`, config, now);
-    }
+/** Before the temporary PVC and Job: wait for a usable snapshot, create them, or time out. */
+function snapshotPhase(run: BackupRun, observed: Observed, config: Config, now: Date): BackupStep {
+  const base = [backupSecret(run, config), volumeSnapshot(run, config)];
+  const deadline = (parseTime(run.startedAt)?.getTime() ?? now.getTime()) + config.snapshotTimeoutMs;
+  const ready = observed.snapshot?.status?.readyToUse === true;
+  const size = temporaryVolumeSize(observed);
+  const error = observed.snapshot?.status?.error?.message;
+  if (ready && size !== undefined && now.getTime() < deadline) {
+    const storageClassName = config.storageClass ?? observed.sourcePvc?.spec.storageClassName;
     return {
-      state: error === undefined
-        ? snapshotPending(target)
-        : { phase: 'Running', reason: 'SnapshotError', message: `VolumeSnapshot reports an error (retried until the snapshot timeout): ${error}` },
-      children: base,
-      resyncAfterSeconds: secondsUntil(snapshotDeadline, now),
+      kind: 'run',
+      state: backupRunning(run),
+      children: [...base, temporaryPvc(run, { size, storageClassName }), backupJob(run, config)],
+      resyncAfterSeconds: POLL_SECONDS * 10,
     };
   }
-
-  const size = temporaryVolumeSize(observed);
-  if (size === undefined) {
-    return fail(target, observed, 'SnapshotSizeUnknown', 'the VolumeSnapshot has no restoreSize and the source PVC is gone, so the temporary volume cannot be sized', config, now);
+  const failsAt = deadline + DEADLINE_SETTLE_MS;
+  if (now.getTime() >= failsAt) {
+    if (ready && size === undefined) {
+      return failed('SnapshotSizeUnknown', 'the VolumeSnapshot has no restoreSize and the source PVC is gone, so the temporary volume cannot be sized', new Date(deadline));
+    }
+    const why = error === undefined ? 'it was not ready to use in time' : `last error: ${error}`;
+    return failed('SnapshotTimeout', `VolumeSnapshot of PVC ${run.spec.pvc} not ready after ${config.snapshotTimeoutMs / 1000}s; ${why}`, new Date(deadline));
   }
-  const storageClassName = config.storageClass ?? observed.sourcePvc?.spec.storageClassName ?? observed.temporaryPvc?.spec.storageClassName;
-  const all = [...base, temporaryPvc(target, { size, storageClassName }), backupJob(target, config)];
+  const state: RunState =
+    error === undefined
+      ? snapshotPending(run)
+      : { phase: 'Running', reason: 'SnapshotError', message: `VolumeSnapshot reports an error (retried until the snapshot timeout): ${error}` };
+  return { kind: 'run', state, children: base, resyncAfterSeconds: secondsUntil(now.getTime() < deadline ? deadline : failsAt, now) };
+}
+
+function backupRunning(target: BackupTarget): RunState {
+  return { phase: 'Running', reason: 'BackupRunning', message: `restic is backing up the snapshot of PVC ${target.spec.pvc}` };
+}
+
+function progress(target: BackupTarget, context: Context): BackupStep {
+  const { config, now } = context;
+  const run: BackupRun = { ...target, startedAt: context.startedAt };
+  const observed = observeBackup(target, context);
+  if (observed.temporaryPvc === undefined && observed.job === undefined) return snapshotPhase(run, observed, config, now);
+
+  // The temporary PVC and the Job are created together; one seen without the other is cache lag.
+  const size = temporaryVolumeSize(observed);
+  const storageClassName = config.storageClass ?? observed.temporaryPvc?.spec.storageClassName ?? observed.sourcePvc?.spec.storageClassName;
+  const all = [
+    backupSecret(run, config),
+    volumeSnapshot(run, config),
+    ...(size === undefined ? [] : [temporaryPvc(run, { size, storageClassName })]),
+    backupJob(run, config),
+  ];
   const outcome = jobOutcome(observed.job, observed.pods, config, now);
   switch (outcome.kind) {
     case 'failed':
-      return fail(target, observed, 'JobFailed', `restic backup failed (${outcome.reason}): ${outcome.why}`, config, now);
+      return failed('JobFailed', `restic backup failed (${outcome.reason}): ${outcome.why}`, outcome.at);
     case 'collecting':
-      return { state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
+      return { kind: 'run', state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
     case 'complete': {
-      const fields = finishFields(observed.backup.status?.startedAt, 'Succeeded', now);
       if (outcome.report?.kind !== 'backup') {
-        return { state: { phase: 'Succeeded', reason: 'Succeeded', message: "the Job completed; restic's summary was not found in its Pod" }, children: [], fields };
+        return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message: "the Job completed; restic's summary was not found in its Pod", at: outcome.at };
       }
       const { snapshotId, statistics } = outcome.report;
       const message = `restic snapshot ${snapshotId.slice(0, 8)}: ${statistics.totalFilesProcessed} files, ${statistics.totalBytesProcessed} bytes, ${statistics.dataAddedBytes} bytes added`;
-      return { state: { phase: 'Succeeded', reason: 'Succeeded', message }, children: [], fields: { ...fields, snapshotId, statistics } };
+      return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message, at: outcome.at, fields: { snapshotId, statistics } };
     }
     case 'lost':
-      // The Job controller should have failed it at activeDeadlineSeconds; stop it ourselves.
-      return fail(target, observed, 'DeadlineExceeded', lostMessage(config), config, now, false);
+      // The Job controller should have failed it at activeDeadlineSeconds; retiring deletes it.
+      return failed('DeadlineExceeded', lostMessage(config), outcome.at);
     case 'absent':
     case 'running':
       return {
-        state: { phase: 'Running', reason: 'BackupRunning', message: `restic is backing up the snapshot of PVC ${target.spec.pvc}` },
+        kind: 'run',
+        state: backupRunning(target),
         children: all,
         resyncAfterSeconds: outcome.kind === 'running' ? Math.min(POLL_SECONDS * 10, secondsUntil(outcome.lostAt, now)) : POLL_SECONDS * 10,
       };
   }
 }
 
-function finished(target: BackupTarget | undefined, observed: Observed, request: BackupSyncRequest, config: Config): Outcome {
-  const status = observed.backup.status ?? {};
-  const state = recordedState(status, 'backup');
-  if (status.result === 'Succeeded') return { state, children: [] };
-  if (observed.job === undefined) return { state, children: [] };
-  return { state, children: target === undefined ? retainObserved({ 'Job.batch/v1': request.children['Job.batch/v1'] ?? {} }) : [backupJob(target, config)] };
-}
+const backupDefinition: RunDefinition<PVCBackup, BackupTarget, PVCBackupStatus> = {
+  what: 'backup',
+  plan(parent) {
+    const validation = validateSpec(parent.spec);
+    if (!validation.ok) return { ok: false, message: validation.message };
+    return { ok: true, plan: { name: parent.metadata.name, namespace: parent.metadata.namespace ?? '', uid: parent.metadata.uid ?? '', spec: validation.value } };
+  },
+  start,
+  progress,
+  // A failed backup keeps its Job and Pods for their logs until the PVCBackup goes, unless the
+  // Job ran past its deadline (it is stopped by deleting it). Everything else is dropped.
+  retained(status, children) {
+    if (status.result !== 'Failed' || failureReason(status) === 'DeadlineExceeded') return [];
+    return identitiesOf(children, 'Job', 'batch/v1');
+  },
+};
 
 export function syncBackup(request: BackupSyncRequest, config: Config, now: Date): HookResult<BackupSyncResponse> {
-  const parent = request.parent;
-  const validation = validateSpec(parent.spec);
-  const target: BackupTarget | undefined = validation.ok
-    ? { name: parent.metadata.name, namespace: parent.metadata.namespace ?? '', uid: parent.metadata.uid ?? '', spec: validation.value }
-    : undefined;
-  const observed = observe(request, target?.spec.pvc);
-
-  if (parent.status?.result !== undefined) return respond(request, finished(target, observed, request, config), now);
-  if (startedByBacksnap(parent.status)) return respond(request, fail(target, observed, STARTED_BY_BACKSNAP.reason, STARTED_BY_BACKSNAP.message, config, now), now);
-  if (!validation.ok || target === undefined) {
-    const message = validation.ok ? 'invalid spec' : `invalid spec: ${validation.message}`;
-    const phase = parent.status?.startedAt === undefined ? 'Pending' : 'Running';
-    return respond(request, { state: { phase, reason: 'InvalidSpec', message }, children: retainObserved(request.children) }, now);
-  }
-  if (parent.status?.startedAt === undefined) {
-    if (!namespaceInScope(config, target.namespace)) {
-      const message = `namespace ${target.namespace} is not in the operator's namespaces (BACKSNAP_NAMESPACES / BACKSNAP_EXCLUDE_NAMESPACES)`;
-      return respond(request, { state: { phase: 'Pending', reason: 'NamespaceNotInScope', message }, children: retainObserved(request.children) }, now);
-    }
-    return respond(request, start(target, observed, config, now), now);
-  }
-  return respond(request, running(target, observed, config, now), now);
+  return syncRun(backupDefinition, request, config, now);
 }

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/types.ts';
+import { identity } from './objects.ts';
 import type { ObjectGroups } from './types.ts';
 
 /** A hook's answer plus the one structured log line that explains the decision. */
@@ -8,9 +9,8 @@ export interface HookResult<Response> {
 }
 
 /**
- * The identity of every observed child, to answer with when the hook cannot rebuild them (an
- * invalid spec): children use the OnDelete strategy, so naming them keeps them unchanged, while
- * leaving them out would make Metacontroller delete them.
+ * The identity of every observed child, to keep them all: children use the OnDelete strategy,
+ * so naming them keeps them unchanged, while leaving them out would make Metacontroller delete them.
  */
 export function retainObserved(children: ObjectGroups): KubeObject[] {
   return Object.keys(children)
@@ -21,11 +21,7 @@ export function retainObserved(children: ObjectGroups): KubeObject[] {
         .sort()
         .map((key) => objects[key])
         .filter((o): o is KubeObject => o !== undefined)
-        .map((o) => ({
-          apiVersion: o.apiVersion,
-          kind: o.kind,
-          metadata: { name: o.metadata.name, ...(o.metadata.namespace === undefined ? {} : { namespace: o.metadata.namespace }) },
-        }));
+        .map(identity);
     });
 }
 

@@ -25,3 +25,17 @@ export function findObject<T extends KubeObject>(
   const key = namespace === undefined ? name : `${namespace}/${name}`;
   return groups[groupKey(kind, apiVersion)]?.[key] as T | undefined;
 }
+
+/** A child as a response names it to keep it unchanged (children use the OnDelete strategy). */
+export function identity(object: KubeObject): KubeObject {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name: object.metadata.name, ...(object.metadata.namespace === undefined ? {} : { namespace: object.metadata.namespace }) },
+  };
+}
+
+/** The identities of the observed objects of one kind, in a stable order. */
+export function identitiesOf(groups: ObjectGroups, kind: string, apiVersion: string): KubeObject[] {
+  return objectsOf(groups, kind, apiVersion).map(identity);
+}

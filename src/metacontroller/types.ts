@@ -15,7 +15,8 @@ export interface CompositeSyncRequest<Parent extends KubeObject = KubeObject> {
   controller: ControllerObject;
   parent: Parent;
   children: ObjectGroups;
-  related: ObjectGroups;
+  /** Metacontroller sends `{}` without a customize hook; absent is read the same way. */
+  related?: ObjectGroups;
   finalizing?: boolean;
 }
 
@@ -30,7 +31,7 @@ export interface DecoratorSyncRequest<Target extends KubeObject = KubeObject> {
   controller: ControllerObject;
   object: Target;
   attachments: ObjectGroups;
-  related: ObjectGroups;
+  related?: ObjectGroups;
   finalizing?: boolean;
 }
 

@@ -41,11 +41,11 @@ export interface ResticJobInput {
 }
 
 /** Everything restic needs to reach the repository; mounted with envFrom, never as literal env. */
-export function credentialsSecret(name: string, namespace: string, labels: Labels, repository: string, config: Config): Secret {
+export function credentialsSecret(name: string, namespace: string, labels: Labels, annotations: Labels, repository: string, config: Config): Secret {
   const values: Record<string, string> = { ...config.repositoryEnv, RESTIC_REPOSITORY: repository };
   const data: Record<string, string> = {};
   for (const key of Object.keys(values).sort()) data[key] = Buffer.from(values[key] ?? '', 'utf8').toString('base64');
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels }, type: 'Opaque', data };
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, annotations }, type: 'Opaque', data };
 }
 
 export function repositoryOf(config: Config, namespace: string, pvc: string): string {

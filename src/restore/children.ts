@@ -1,28 +1,33 @@
 // Literal factories of the objects a PVCRestore owns.
 import type { Config } from '../config.ts';
 import type { Job, Labels, Namespace, PersistentVolumeClaim, Secret } from '../kube/types.ts';
-import { MANAGED_BY, RESTORING_ANNOTATION } from '../labels.ts';
+import { MANAGED_BY, RESTORING_ANNOTATION, STARTED_AT_ANNOTATION } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
 import { RESTORE_SCRIPT } from '../restic/scripts.ts';
 import type { RestorePlan } from './types.ts';
+
+/** A restore that has started, at `startedAt` (RFC 3339). */
+export interface RestoreRun extends RestorePlan {
+  startedAt: string;
+}
 
 /** Name of the restore Job and its Secret: `restore-<PVCRestore name>`, hash-truncated to 63 characters. */
 export function restoreChildName(restoreName: string): string {
   return boundedName(['restore', restoreName]);
 }
 
-function labels(plan: RestorePlan): Labels {
+function labels(plan: RestoreRun): Labels {
   return { ...(plan.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'restore' };
 }
 
-function annotations(plan: RestorePlan): Labels {
-  return { ...(plan.spec.annotations ?? {}), [RESTORING_ANNOTATION]: plan.uid };
+function annotations(plan: RestoreRun): Labels {
+  return { ...(plan.spec.annotations ?? {}), [RESTORING_ANNOTATION]: plan.uid, [STARTED_AT_ANNOTATION]: plan.startedAt };
 }
 
-export function restoreSecret(plan: RestorePlan, config: Config): Secret {
+export function restoreSecret(plan: RestoreRun, config: Config): Secret {
   const repository = repositoryOf(config, plan.sourceNamespace, plan.sourcePvc);
-  return credentialsSecret(restoreChildName(plan.name), plan.namespace, labels(plan), repository, config);
+  return credentialsSecret(restoreChildName(plan.name), plan.namespace, labels(plan), annotations(plan), repository, config);
 }
 
 export interface TargetVolume {
@@ -34,7 +39,7 @@ export interface TargetVolume {
  * The restored volume. Besides the controller reference Metacontroller adds, it is owned by its
  * Namespace, so the garbage collector keeps it when the PVCRestore is deleted.
  */
-export function targetPvc(plan: RestorePlan, volume: TargetVolume, namespace: Namespace, config: Config): PersistentVolumeClaim {
+export function targetPvc(plan: RestoreRun, volume: TargetVolume, namespace: Namespace, config: Config): PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -54,7 +59,7 @@ export function targetPvc(plan: RestorePlan, volume: TargetVolume, namespace: Na
   };
 }
 
-export function restoreJob(plan: RestorePlan, config: Config): Job {
+export function restoreJob(plan: RestoreRun, config: Config): Job {
   const name = restoreChildName(plan.name);
   return resticJob(
     {

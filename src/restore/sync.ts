@@ -1,36 +1,35 @@
-// The PVCRestore sync hook: a pure state machine.
+// The PVCRestore sync hook: what a restore adds to the shared run lifecycle (src/run/lifecycle.ts).
 //
-//   Pending ─checks─▶ Running: target PVC + Job (restic restore) ─Complete─▶ Succeeded (the PVC stays, owned by its Namespace too)
-//                        │ Job Failed, deadline ───────────────────────────▶ Failed (PVC and Job kept)
+//   Pending ─checks─▶ Running: Secret + target PVC + Job (restic restore) ─Complete─▶ Succeeded (the PVC stays, owned by its Namespace too)
+//                        │ Job Failed, deadline ─────────────────────────────────────▶ Failed (PVC and Job kept)
 //   checks: source namespace allows the restore, target PVC does not exist yet, size known.
-import { namespaceInScope, type Config } from '../config.ts';
-import { formatTime, parseTime } from '../duration.ts';
-import type { Job, Namespace, PersistentVolumeClaim, Pod, Secret } from '../kube/types.ts';
+import type { Config } from '../config.ts';
+import { parseTime } from '../duration.ts';
+import type { Job, Namespace, PersistentVolumeClaim, Pod } from '../kube/types.ts';
 import { isOwnedBy } from '../kube/meta.ts';
 import { ALLOW_RESTORE_TO_ANNOTATION } from '../labels.ts';
-import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
-import { findObject, objectsOf } from '../metacontroller/objects.ts';
+import { secondsUntil, type HookResult } from '../metacontroller/hook.ts';
+import { findObject, identitiesOf, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
 import { COLLECTING, jobOutcome, lostMessage } from '../restic/job-outcome.ts';
+import { syncRun, type RunContext, type RunDefinition, type Step } from '../run/lifecycle.ts';
+import { failureReason } from '../run/status.ts';
 import { PVCRestoreSpecSchema } from '../schema/pvcrestore.ts';
 import { validator } from '../schema/validate.ts';
-import { STARTED_BY_BACKSNAP, recordedState, runResponse, startedByBacksnap, type Outcome as RunOutcome } from '../run.ts';
-import { finishFields } from '../status.ts';
-import { restoreChildName, restoreJob, restoreSecret, targetPvc, type TargetVolume } from './children.ts';
+import { restoreChildName, restoreJob, restoreSecret, targetPvc, type RestoreRun, type TargetVolume } from './children.ts';
 import { planRestore, type PVCRestore, type PVCRestoreSpec, type PVCRestoreStatus, type RestorePlan } from './types.ts';
 
 export type RestoreSyncRequest = CompositeSyncRequest<PVCRestore>;
 export type RestoreSyncResponse = CompositeSyncResponse<PVCRestoreStatus>;
-type Outcome = RunOutcome<PVCRestoreStatus>;
+type RestoreStep = Step<PVCRestoreStatus>;
+type Context = RunContext<PVCRestore>;
 
 const validateSpec = validator<PVCRestoreSpec>(PVCRestoreSpecSchema, 'spec');
 const POLL_SECONDS = 300;
 
 interface Observed {
-  restore: PVCRestore;
   pvc: PersistentVolumeClaim | undefined;
   job: Job | undefined;
-  secret: Secret | undefined;
   /** The target PVC as seen among related objects: exists even when this restore did not make it. */
   existingTarget: PersistentVolumeClaim | undefined;
   sourcePvc: PersistentVolumeClaim | undefined;
@@ -39,15 +38,12 @@ interface Observed {
   pods: Pod[];
 }
 
-function observe(request: RestoreSyncRequest, plan: RestorePlan): Observed {
-  const { parent, children, related } = request;
+function observeRestore(plan: RestorePlan, context: Context): Observed {
+  const { children, related } = context.observed;
   const ns = plan.namespace;
-  const childName = restoreChildName(parent.metadata.name);
   return {
-    restore: parent,
     pvc: findObject<PersistentVolumeClaim>(children, 'PersistentVolumeClaim', 'v1', ns, plan.targetPvc),
-    job: findObject<Job>(children, 'Job', 'batch/v1', ns, childName),
-    secret: findObject<Secret>(children, 'Secret', 'v1', ns, childName),
+    job: findObject<Job>(children, 'Job', 'batch/v1', ns, restoreChildName(plan.name)),
     existingTarget: findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', ns, plan.targetPvc),
     sourcePvc: findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', plan.sourceNamespace, plan.sourcePvc),
     namespace: findObject<Namespace>(related, 'Namespace', 'v1', undefined, ns),
@@ -73,15 +69,6 @@ function allowedTargets(namespace: Namespace | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-}
-
-function fail(plan: RestorePlan, observed: Observed, reason: string, message: string, config: Config, now: Date, keepJob = true): Outcome {
-  // Never delete restored data on failure: the PVC stays (and so does the Job, for its logs).
-  const children = [];
-  const volume = targetVolume(plan, observed);
-  if (observed.pvc !== undefined && volume !== undefined && observed.namespace !== undefined) children.push(targetPvc(plan, volume, observed.namespace, config));
-  if (keepJob && observed.job !== undefined) children.push(restoreJob(plan, config));
-  return { state: { phase: 'Failed', reason, message }, children, fields: finishFields(observed.restore.status?.startedAt, 'Failed', now) };
 }
 
 type Check = { ok: true } | { ok: false; wait: boolean; reason: string; message: string };
@@ -116,111 +103,90 @@ function preflight(plan: RestorePlan, observed: Observed, config: Config): Check
   return { ok: true };
 }
 
-function start(plan: RestorePlan, observed: Observed, config: Config, now: Date): Outcome {
-  const check = preflight(plan, observed, config);
-  if (!check.ok) {
-    const created = parseTime(observed.restore.metadata.creationTimestamp)?.getTime() ?? now.getTime();
-    const graceEnds = created + config.startGraceMs;
-    if (!check.wait || now.getTime() >= graceEnds) return fail(plan, observed, check.reason, check.message, config, now);
-    return { state: { phase: 'Pending', reason: check.reason, message: check.message }, children: [], resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
-  }
-  const volume = targetVolume(plan, observed);
-  if (volume === undefined || observed.namespace === undefined) {
-    const message = `PVC ${plan.sourceNamespace}/${plan.sourcePvc} no longer exists, so the size of the new PVC is unknown: set spec.targetPvcSize`;
-    return { state: { phase: 'Pending', reason: 'TargetSizeUnknown', message }, children: [] };
-  }
-  return {
-    state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) },
-    children: [restoreSecret(plan, config), targetPvc(plan, volume, observed.namespace, config), restoreJob(plan, config)],
-    fields: { startedAt: formatTime(now) },
-    resyncAfterSeconds: POLL_SECONDS,
-  };
-}
-
 function restoringMessage(plan: RestorePlan): string {
   return `restoring snapshot ${plan.sourceSnapshot} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
 }
 
-function running(plan: RestorePlan, observed: Observed, config: Config, now: Date): Outcome {
+function start(plan: RestorePlan, context: Context): RestoreStep {
+  const { config, now } = context;
+  const observed = observeRestore(plan, context);
+  const check = preflight(plan, observed, config);
+  if (!check.ok) {
+    const created = parseTime(context.observed.parent.metadata.creationTimestamp)?.getTime() ?? now.getTime();
+    const graceEnds = created + config.startGraceMs;
+    if (!check.wait) return { kind: 'finish', result: 'Failed', reason: check.reason, message: check.message, at: now };
+    if (now.getTime() >= graceEnds) return { kind: 'finish', result: 'Failed', reason: check.reason, message: check.message, at: new Date(graceEnds) };
+    return { kind: 'wait', state: { phase: 'Pending', reason: check.reason, message: check.message }, resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
+  }
+  const volume = targetVolume(plan, observed);
+  if (volume === undefined || observed.namespace === undefined) {
+    const message = `PVC ${plan.sourceNamespace}/${plan.sourcePvc} no longer exists, so the size of the new PVC is unknown: set spec.targetPvcSize`;
+    return { kind: 'wait', state: { phase: 'Pending', reason: 'TargetSizeUnknown', message } };
+  }
+  const run: RestoreRun = { ...plan, startedAt: context.startedAt };
+  return {
+    kind: 'run',
+    state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) },
+    children: [restoreSecret(run, config), targetPvc(run, volume, observed.namespace, config), restoreJob(run, config)],
+    resyncAfterSeconds: POLL_SECONDS,
+  };
+}
+
+function progress(plan: RestorePlan, context: Context): RestoreStep {
+  const { config, now } = context;
+  const observed = observeRestore(plan, context);
+  const run: RestoreRun = { ...plan, startedAt: context.startedAt };
+  const running = { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) } as const;
   const volume = targetVolume(plan, observed);
   const namespace = observed.namespace;
-  if (volume === undefined || namespace === undefined) {
-    // Only possible when related objects vanished mid-run; keep everything and look again.
-    return { state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) }, children: retainObserved(observedChildren(observed)), resyncAfterSeconds: 10 };
-  }
-  const pvc = targetPvc(plan, volume, namespace, config);
-  const all = [restoreSecret(plan, config), pvc, restoreJob(plan, config)];
+  // Only possible when related objects vanished mid-run: keep everything and look again.
+  if (volume === undefined || namespace === undefined) return { kind: 'wait', state: running, resyncAfterSeconds: 10 };
+  const all = [restoreSecret(run, config), targetPvc(run, volume, namespace, config), restoreJob(run, config)];
   const outcome = jobOutcome(observed.job, observed.pods, config, now);
   switch (outcome.kind) {
     case 'failed':
-      return fail(plan, observed, 'JobFailed', `restic restore failed (${outcome.reason}): ${outcome.why}`, config, now);
+      return { kind: 'finish', result: 'Failed', reason: 'JobFailed', message: `restic restore failed (${outcome.reason}): ${outcome.why}`, at: outcome.at };
     case 'collecting':
-      return { state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
+      return { kind: 'run', state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };
     case 'complete': {
-      const fields: Partial<PVCRestoreStatus> = finishFields(observed.restore.status?.startedAt, 'Succeeded', now);
-      let message = `restored ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
-      if (outcome.report?.kind === 'restore') {
-        fields.snapshotId = outcome.report.snapshotId;
-        if (outcome.report.statistics !== undefined) fields.statistics = outcome.report.statistics;
-        message = `restored snapshot ${outcome.report.snapshotId.slice(0, 8)} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
+      if (outcome.report?.kind !== 'restore') {
+        return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message: `restored ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`, at: outcome.at };
       }
-      // The Job and its Secret go; the restored PVC is never dropped.
-      return { state: { phase: 'Succeeded', reason: 'Succeeded', message }, children: [pvc], fields };
+      const { snapshotId, statistics } = outcome.report;
+      const message = `restored snapshot ${snapshotId.slice(0, 8)} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
+      return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message, at: outcome.at, fields: { snapshotId, ...(statistics === undefined ? {} : { statistics }) } };
     }
     case 'lost':
-      return fail(plan, observed, 'DeadlineExceeded', lostMessage(config), config, now, false);
+      return { kind: 'finish', result: 'Failed', reason: 'DeadlineExceeded', message: lostMessage(config), at: outcome.at };
     case 'absent':
     case 'running':
       return {
-        state: { phase: 'Running', reason: 'RestoreRunning', message: restoringMessage(plan) },
+        kind: 'run',
+        state: running,
         children: all,
         resyncAfterSeconds: outcome.kind === 'running' ? Math.min(POLL_SECONDS, secondsUntil(outcome.lostAt, now)) : POLL_SECONDS,
       };
   }
 }
 
-function observedChildren(observed: Observed) {
-  const groups: Record<string, Record<string, Job | PersistentVolumeClaim | Secret>> = {};
-  for (const child of [observed.secret, observed.pvc, observed.job]) {
-    if (child === undefined) continue;
-    const key = `${child.kind}.${child.apiVersion}`;
-    groups[key] = { ...groups[key], [`${child.metadata.namespace ?? ''}/${child.metadata.name}`]: child };
-  }
-  return groups;
-}
-
-function finished(plan: RestorePlan, observed: Observed, config: Config): Outcome {
-  const status = observed.restore.status ?? {};
-  const state = recordedState(status, 'restore');
-  const children = [];
-  const volume = targetVolume(plan, observed);
-  if (observed.pvc !== undefined && volume !== undefined && observed.namespace !== undefined) children.push(targetPvc(plan, volume, observed.namespace, config));
-  else if (observed.pvc !== undefined) children.push(...retainObserved(observedChildren({ ...observed, job: undefined, secret: undefined })));
-  if (status.result === 'Failed' && observed.job !== undefined) children.push(restoreJob(plan, config));
-  return { state, children };
-}
+const restoreDefinition: RunDefinition<PVCRestore, RestorePlan, PVCRestoreStatus> = {
+  what: 'restore',
+  plan(parent) {
+    const validation = validateSpec(parent.spec ?? {});
+    if (!validation.ok) return { ok: false, message: validation.message };
+    const plan = planRestore(parent.metadata.name, parent.metadata.namespace ?? '', parent.metadata.uid ?? '', validation.value);
+    return typeof plan === 'string' ? { ok: false, message: plan } : { ok: true, plan };
+  },
+  start,
+  progress,
+  // Restored data is never deleted: the PVC stays. A failed restore also keeps its Job for its
+  // logs, unless it ran past its deadline (it is stopped by deleting it).
+  retained(status, children) {
+    const keepJob = status.result === 'Failed' && failureReason(status) !== 'DeadlineExceeded';
+    return [...identitiesOf(children, 'PersistentVolumeClaim', 'v1'), ...(keepJob ? identitiesOf(children, 'Job', 'batch/v1') : [])];
+  },
+};
 
 export function syncRestore(request: RestoreSyncRequest, config: Config, now: Date): HookResult<RestoreSyncResponse> {
-  const parent = request.parent;
-  const ns = parent.metadata.namespace ?? '';
-  const validation = validateSpec(parent.spec ?? {});
-  const plan = validation.ok ? planRestore(parent.metadata.name, ns, parent.metadata.uid ?? '', validation.value) : validation.message;
-  if (typeof plan === 'string') {
-    if (parent.status?.result !== undefined) {
-      return runResponse(parent, { state: recordedState(parent.status, 'restore'), children: retainObserved(request.children) }, now);
-    }
-    const phase = parent.status?.startedAt === undefined ? 'Pending' : 'Running';
-    return runResponse(parent, { state: { phase, reason: 'InvalidSpec', message: `invalid spec: ${plan}` }, children: retainObserved(request.children) }, now);
-  }
-  const observed = observe(request, plan);
-  if (parent.status?.result !== undefined) return runResponse(parent, finished(plan, observed, config), now);
-  if (startedByBacksnap(parent.status)) return runResponse(parent, fail(plan, observed, STARTED_BY_BACKSNAP.reason, STARTED_BY_BACKSNAP.message, config, now), now);
-  if (parent.status?.startedAt === undefined) {
-    if (!namespaceInScope(config, ns)) {
-      const message = `namespace ${ns} is not in the operator's namespaces (BACKSNAP_NAMESPACES / BACKSNAP_EXCLUDE_NAMESPACES)`;
-      return runResponse(parent, { state: { phase: 'Pending', reason: 'NamespaceNotInScope', message }, children: retainObserved(request.children) }, now);
-    }
-    return runResponse(parent, start(plan, observed, config, now), now);
-  }
-  return runResponse(parent, running(plan, observed, config, now), now);
+  return syncRun(restoreDefinition, request, config, now);
 }

@@ -7,7 +7,7 @@ import { controllerOf } from '../kube/meta.ts';
 import { LAST_SCHEDULED_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, objectsOf } from '../metacontroller/objects.ts';
-import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, RelatedResourceRule } from '../metacontroller/types.ts';
+import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, ObjectGroups, RelatedResourceRule } from '../metacontroller/types.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import type { PVCBackup } from '../backup/types.ts';
 import type { PVCRestore } from '../restore/types.ts';
@@ -16,7 +16,8 @@ import { decideSlot, type SlotInput } from './slots.ts';
 
 export type SchedulerSyncRequest = DecoratorSyncRequest<PersistentVolumeClaim>;
 
-export function slotInput(pvc: PersistentVolumeClaim, related: SchedulerSyncRequest['related'], backups: PVCBackup[]): SlotInput {
+export function slotInput(pvc: PersistentVolumeClaim, related: ObjectGroups | undefined, backups: PVCBackup[]): SlotInput {
+  related ??= {};
   const ns = pvc.metadata.namespace ?? '';
   const owner = controllerOf(pvc);
   return {

@@ -6,8 +6,9 @@ import type { Job, KubeObject, PersistentVolumeClaim, Secret, VolumeSnapshot } f
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import {
-  BACKUP_CHILD_GROUPS, BACKUP_SUMMARY, NOW, SECRET_VALUES, backup, minutesAgo, pvc, readySnapshot, syncRequest, terminatedPod, testApp, testConfig, withJobCondition,
+  BACKUP_CHILD_GROUPS, BACKUP_SUMMARY, NOW, SECRET_VALUES, backup, finishedJob, minutesAgo, pvc, readySnapshot, syncRequest, terminatedPod, testApp, testConfig,
 } from '../support/fixtures.ts';
+import { World } from '../support/world.ts';
 import { assertCompositeShape, assertFixedPoint, assertSafeChildren, droppedChildren, post, type SyncAnswer } from '../support/hooks.ts';
 
 const URL = '/hooks/pvcbackup/sync';
@@ -33,6 +34,21 @@ function child<T extends KubeObject>(answer: Answer, kind: T['kind']): T {
 
 function condition(answer: Answer, type: string) {
   return answer.status.conditions?.find((c) => c.type === type);
+}
+
+/** The backup `nightly` of PVC `data`, first synced ten minutes before NOW. */
+function backupWorld(parent = backup('nightly', { pvc: 'data' }, { metadata: { ...backup('nightly', {}).metadata, creationTimestamp: minutesAgo(11) } })) {
+  return new World<PVCBackup, PVCBackupStatus>(URL, parent, BACKUP_CHILD_GROUPS, [pvc('data')], testConfig(), new Date(NOW.getTime() - 10 * 60_000));
+}
+
+/** A backup whose restic Job was just created. */
+async function runningWorld() {
+  const world = backupWorld();
+  await world.sync();
+  world.update<VolumeSnapshot>('VolumeSnapshot', readySnapshot);
+  world.advance(5000);
+  await world.sync();
+  return world;
 }
 
 /** A backup that started: its status and the children of its first answer. */
@@ -106,42 +122,47 @@ describe('PVCBackup sync: happy path', () => {
     assert.equal(container.image, 'restic/restic:0.18.1');
   });
 
-  it('succeeds with the restic snapshot id and statistics, and drops every child', async () => {
-    const { parent, first } = await started();
-    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
-    const running = await sync(parent, [...first.children, snapshot]);
-    const job = withJobCondition(child<Job>(running, 'Job'), 'Complete');
-    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
-    const req = request(parent, observed, [pvc('data'), terminatedPod('apps', 'uid-apps-nightly', 0, BACKUP_SUMMARY)]);
-    const answer = await post<Answer>(app, URL, req);
-    assert.equal(answer.status.result, 'Succeeded');
-    assert.equal(answer.status.phase, 'Succeeded');
-    assert.equal(answer.status.finishedAt, '2026-11-29T12:00:00Z');
-    assert.equal(answer.status.duration, '0s');
-    assert.equal(answer.status.snapshotId, 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90');
-    assert.deepEqual(answer.status.statistics, {
+  it('succeeds with the restic snapshot id and statistics at the Job\'s completion, then drops every child', async () => {
+    const world = await runningWorld();
+    world.now = NOW;
+    world.update<Job>('Job', (job) => finishedJob(job, 'Complete', new Date(NOW.getTime() - 6000)));
+    world.related.push(terminatedPod('apps', 'uid-apps-nightly', 0, BACKUP_SUMMARY));
+    const decided = await world.sync();
+    assert.equal(decided.status.result, 'Succeeded');
+    assert.equal(decided.status.phase, 'Succeeded');
+    assert.equal(decided.status.startedAt, '2026-11-29T11:50:00Z');
+    assert.equal(decided.status.finishedAt, '2026-11-29T11:59:54Z', "the Job's completionTime, not the sync's clock");
+    assert.equal(decided.status.duration, '9m54s');
+    assert.equal(decided.status.snapshotId, 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90');
+    assert.deepEqual(decided.status.statistics, {
       filesNew: 3, filesChanged: 1, filesUnmodified: 10, dataAddedBytes: 4096, totalFilesProcessed: 14, totalBytesProcessed: 104857600,
     });
-    assert.equal(condition(answer, 'Ready')?.status, 'True');
-    assert.deepEqual(answer.children, []);
-    assert.deepEqual(droppedChildren(req, answer), ['Job/backup-nightly', 'PersistentVolumeClaim/backup-nightly', 'Secret/backup-nightly', 'VolumeSnapshot/backup-nightly']);
+    assert.equal(condition(decided, 'Ready')?.status, 'True');
+    assert.equal(condition(decided, 'Ready')?.lastTransitionTime, '2026-11-29T11:59:54Z');
+    assert.equal(decided.children.length, 4, 'the sync that decides keeps every child: a stale next sync must still see them');
+    assert.deepEqual(world.deleted, []);
+    world.advance(1000);
+    const retired = await world.sync();
+    assert.deepEqual(retired.children, [], 'dropped once the observed parent carries the result');
+    assert.deepEqual(retired.status, decided.status);
+    assert.deepEqual(world.deleted.sort(), ['Job/backup-nightly', 'PersistentVolumeClaim/backup-nightly', 'Secret/backup-nightly', 'VolumeSnapshot/backup-nightly']);
+    assert.deepEqual(world.created.filter((k) => k.startsWith('Job/')), ['Job/backup-nightly'], 'one Job');
   });
 
   it('waits a little for the Pod summary after the Job completed, then succeeds without it', async () => {
-    const { parent, first } = await started();
-    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
-    const running = await sync(parent, [...first.children, snapshot]);
-    const job = withJobCondition(child<Job>(running, 'Job'), 'Complete');
-    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
-    const waiting = await sync(parent, observed);
+    const world = await runningWorld();
+    world.now = NOW;
+    world.update<Job>('Job', (job) => finishedJob(job, 'Complete', NOW));
+    const waiting = await world.sync();
     assert.equal(waiting.status.phase, 'Running');
     assert.equal(condition(waiting, 'Ready')?.reason, 'CollectingResults');
     assert.equal(waiting.children.length, 4, 'keeps every child while waiting');
-    const later = new Date(NOW.getTime() + 5 * 60_000);
-    const answer = await post<Answer>(testApp(testConfig(), later), URL, request(parent, observed));
+    world.advance(5 * 60_000);
+    const answer = await world.sync();
     assert.equal(answer.status.result, 'Succeeded');
+    assert.equal(answer.status.finishedAt, '2026-11-29T12:00:00Z');
     assert.equal(answer.status.snapshotId, undefined);
-    assert.deepEqual(answer.children, []);
+    assert.deepEqual((await world.sync()).children, []);
   });
 
   it('stays finished: a succeeded backup is a fixed point with no children', async () => {
@@ -157,50 +178,55 @@ describe('PVCBackup sync: happy path', () => {
 
 describe('PVCBackup sync: failures', () => {
   it('fails with the restic error when the Job failed, keeping only the Job for its logs', async () => {
-    const { parent, first } = await started();
-    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
-    const running = await sync(parent, [...first.children, snapshot]);
-    const job = withJobCondition(child<Job>(running, 'Job'), 'Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
-    const observed = [...running.children.filter((c) => c.kind !== 'Job' && c.kind !== 'VolumeSnapshot'), snapshot, job];
-    const pod = terminatedPod('apps', 'uid-apps-nightly', 1, 'cannot open the repository (restic exit 1): wrong password or no key found');
-    const req = request(parent, observed, [pvc('data'), pod]);
-    const answer = await post<Answer>(app, URL, req);
+    const world = await runningWorld();
+    world.now = NOW;
+    world.update<Job>('Job', (job) => finishedJob(job, 'Failed', new Date(NOW.getTime() - 30_000), 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'));
+    world.related.push(terminatedPod('apps', 'uid-apps-nightly', 1, 'cannot open the repository (restic exit 1): wrong password or no key found'));
+    const answer = await world.sync();
     assert.equal(answer.status.result, 'Failed');
     assert.equal(answer.status.phase, 'Failed');
+    assert.equal(answer.status.finishedAt, '2026-11-29T11:59:30Z');
     assert.equal(condition(answer, 'Failed')?.status, 'True');
     assert.equal(condition(answer, 'Failed')?.reason, 'JobFailed');
     assert.match(answer.status.message ?? '', /wrong password/);
-    assert.deepEqual(answer.children.map((c) => `${c.kind}/${c.metadata.name}`), ['Job/backup-nightly']);
-    const finished = { ...parent, status: answer.status };
-    const after = await sync(finished, [job], []);
+    assert.equal(answer.children.length, 4, 'the deciding sync keeps every child');
+    const retired = await world.sync();
+    assert.deepEqual(retired.children.map((c) => `${c.kind}/${c.metadata.name}`), ['Job/backup-nightly']);
+    const after = await world.sync();
     assert.deepEqual(after.children.map((c) => c.kind), ['Job'], 'the failed Job stays on later syncs');
     assert.deepEqual(after.status, answer.status);
   });
 
   it('fails when the snapshot is not ready before the snapshot timeout, naming the last error', async () => {
-    const { parent, first } = await started();
-    const snapshot = { ...child<VolumeSnapshot>(first, 'VolumeSnapshot'), status: { readyToUse: false, error: { message: 'driver unavailable' } } };
-    const meanwhile = await sync(parent, [...first.children, snapshot]);
+    const world = backupWorld();
+    await world.sync();
+    world.update<VolumeSnapshot>('VolumeSnapshot', (s) => ({ ...s, status: { readyToUse: false, error: { message: 'driver unavailable' } } }));
+    const meanwhile = await world.sync();
     assert.equal(condition(meanwhile, 'Ready')?.reason, 'SnapshotError');
     assert.equal(meanwhile.status.phase, 'Running');
-    const late = new Date(NOW.getTime() + 16 * 60_000);
-    const answer = await post<Answer>(testApp(testConfig(), late), URL, request(parent, [...first.children, snapshot]));
+    world.advance(15 * 60_000 + 5000);
+    const settling = await world.sync();
+    assert.equal(settling.status.result, undefined, 'waits a few seconds past the deadline for children a lagging cache may hide');
+    world.update<VolumeSnapshot>('VolumeSnapshot', readySnapshot);
+    assert.equal((await world.sync()).children.length, 2, 'a snapshot ready after the deadline gets no Job');
+    world.advance(5000);
+    const answer = await world.sync();
     assert.equal(answer.status.result, 'Failed');
     assert.equal(condition(answer, 'Failed')?.reason, 'SnapshotTimeout');
-    assert.match(answer.status.message ?? '', /driver unavailable/);
-    assert.equal(answer.status.duration, '16m0s');
-    assert.deepEqual(answer.children, []);
+    assert.match(answer.status.message ?? '', /not ready after 900s/);
+    assert.equal(answer.status.duration, '15m0s', 'finished at the deadline');
+    assert.equal(answer.children.length, 2);
+    assert.deepEqual((await world.sync()).children, []);
+    assert.ok(!world.created.some((k) => k.startsWith('Job/')));
   });
 
   it('fails a Job that outlives its own deadline and stops it', async () => {
-    const { parent, first } = await started();
-    const snapshot = readySnapshot(child<VolumeSnapshot>(first, 'VolumeSnapshot'));
-    const running = await sync(parent, [...first.children, snapshot]);
-    const job = { ...child<Job>(running, 'Job'), metadata: { ...child<Job>(running, 'Job').metadata, creationTimestamp: minutesAgo(0) } };
-    const late = new Date(NOW.getTime() + 7 * 3600_000);
-    const answer = await post<Answer>(testApp(testConfig(), late), URL, request(parent, [...running.children.filter((c) => c.kind !== 'Job'), job]));
+    const world = await runningWorld();
+    world.advance(7 * 3600_000);
+    const answer = await world.sync();
     assert.equal(condition(answer, 'Failed')?.reason, 'DeadlineExceeded');
-    assert.deepEqual(answer.children, [], 'the runaway Job is deleted so it frees the repository');
+    assert.equal(answer.status.finishedAt, '2026-11-29T17:55:05Z', 'at the Job deadline plus the slack');
+    assert.deepEqual((await world.sync()).children, [], 'the runaway Job is deleted so it frees the repository');
   });
 
   const sourceCases: { name: string; related: PersistentVolumeClaim[]; reason: string; waitsFirst: boolean }[] = [

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import type { Job, KubeObject, PersistentVolumeClaim, Secret } from '../../src/kube/types.ts';
 import type { PVCRestore } from '../../src/restore/types.ts';
 import type { PVCRestoreStatus } from '../../src/schema/pvcrestore.ts';
-import { NOW, RESTORE_CHILD_GROUPS, minutesAgo, namespace, pvc, restore, syncRequest, terminatedPod, testApp, testConfig, withJobCondition } from '../support/fixtures.ts';
+import { NOW, RESTORE_CHILD_GROUPS, finishedJob, minutesAgo, namespace, pvc, restore, syncRequest, terminatedPod, testApp, testConfig } from '../support/fixtures.ts';
+import { World } from '../support/world.ts';
 import { assertCompositeShape, assertFixedPoint, assertSafeChildren, droppedChildren, post, type SyncAnswer } from '../support/hooks.ts';
 
 const URL = '/hooks/pvcrestore/sync';
@@ -63,32 +64,39 @@ describe('PVCRestore sync: happy path', () => {
     assert.equal(target.spec.resources?.requests?.['storage'], '5Gi');
   });
 
-  it('succeeds with the restored snapshot id and keeps only the PVC', async () => {
-    const first = await sync(parent);
-    const started = { ...parent, status: first.status };
-    const job = withJobCondition(child<Job>(first, 'Job'), 'Complete');
-    const observed = [...first.children.filter((c) => c.kind !== 'Job'), job];
+  function restoreWorld() {
+    return new World<PVCRestore, PVCRestoreStatus>(URL, parent, RESTORE_CHILD_GROUPS, [HERE, pvc('data')], testConfig(), new Date(NOW.getTime() - 60_000));
+  }
+
+  it('succeeds with the restored snapshot id at the Job\'s completion, then keeps only the PVC', async () => {
+    const world = restoreWorld();
+    await world.sync();
+    world.now = NOW;
+    world.update<Job>('Job', (job) => finishedJob(job, 'Complete', new Date(NOW.getTime() - 20_000)));
     const report = JSON.stringify({ message_type: 'restore', snapshot_id: 'f'.repeat(64), summary: { message_type: 'summary', total_files: 7, files_restored: 7, total_bytes: 2048, bytes_restored: 2048 } });
-    const req = request(started, observed, [HERE, pvc('data'), terminatedPod('apps', UID, 0, report)]);
-    const answer = await post<Answer>(app, URL, req);
-    assert.equal(answer.status.result, 'Succeeded');
-    assert.equal(answer.status.snapshotId, 'f'.repeat(64));
-    assert.deepEqual(answer.status.statistics, { totalFiles: 7, filesRestored: 7, totalBytes: 2048, bytesRestored: 2048 });
-    assert.deepEqual(droppedChildren(req, answer), ['Job/restore-back', 'Secret/restore-back']);
-    assert.deepEqual(kinds(answer), ['PersistentVolumeClaim/data-copy'], 'the restored PVC is never dropped');
-    await assertFixedPoint(app, URL, request({ ...started, status: answer.status }, [], [HERE, pvc('data')]), answer);
+    world.related.push(terminatedPod('apps', UID, 0, report));
+    const decided = await world.sync();
+    assert.equal(decided.status.result, 'Succeeded');
+    assert.equal(decided.status.snapshotId, 'f'.repeat(64));
+    assert.equal(decided.status.duration, '40s');
+    assert.deepEqual(decided.status.statistics, { totalFiles: 7, filesRestored: 7, totalBytes: 2048, bytesRestored: 2048 });
+    assert.equal(decided.children.length, 3, 'the deciding sync keeps every child');
+    const retired = await world.sync();
+    assert.deepEqual(world.deleted.sort(), ['Job/restore-back', 'Secret/restore-back']);
+    assert.deepEqual(kinds(retired), ['PersistentVolumeClaim/data-copy'], 'the restored PVC is never dropped');
+    assert.deepEqual(await world.sync(), retired);
   });
 
   it('fails with the reason when the Job failed, keeping the PVC and the Job', async () => {
-    const first = await sync(parent);
-    const job = withJobCondition(child<Job>(first, 'Job'), 'Failed');
-    const observed = [...first.children.filter((c) => c.kind !== 'Job'), job];
-    const pod = terminatedPod('apps', UID, 1, 'snapshot 1234abcd of apps/data does not exist');
-    const answer = await sync({ ...parent, status: first.status }, observed, [HERE, pvc('data'), pod]);
+    const world = restoreWorld();
+    await world.sync();
+    world.update<Job>('Job', (job) => finishedJob(job, 'Failed', NOW));
+    world.related.push(terminatedPod('apps', UID, 1, 'snapshot 1234abcd of apps/data does not exist'));
+    const answer = await world.sync();
     assert.equal(answer.status.result, 'Failed');
     assert.equal(reason(answer, 'Failed'), 'JobFailed');
     assert.match(answer.status.message ?? '', /does not exist/);
-    assert.deepEqual(kinds(answer), ['PersistentVolumeClaim/data-copy', 'Job/restore-back']);
+    assert.deepEqual(kinds(await world.sync()), ['PersistentVolumeClaim/data-copy', 'Job/restore-back']);
   });
 });
 

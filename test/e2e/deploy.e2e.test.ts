@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { cacheBinDir, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { KubeRest } from '../env/kube-rest.ts';
-import { applyMetacontrollerStandinCrds } from '../metacontroller-standin/crds.ts';
+import { applyMetacontrollerCrds } from '../env/metacontroller.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const kubectl = join(cacheBinDir(), 'kubectl');
@@ -67,8 +67,8 @@ describe('deploy/ manifests', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'backsnap-deploy-cp-'));
     controlPlane = await startControlPlane({ dir });
-    await applyMetacontrollerStandinCrds(controlPlane.kubeconfigPath);
     const kube = await KubeRest.fromKubeconfig(controlPlane.kubeconfigPath);
+    await applyMetacontrollerCrds(kube);
     // Server-side dry-run cannot create the namespace the other objects go to.
     await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'backsnap' } });
   });

@@ -1,7 +1,7 @@
 // Everything the end-to-end tests and the sandbox run on, on loopback: the local control plane,
-// MinIO, the node agent stand-in, the Metacontroller stand-in, and the hook service started with
+// MinIO, the node agent stand-in, the real Metacontroller, and the hook service started with
 // the configuration names that deploy/ ships (deploy/backsnap.env), so what is shipped is tested.
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -10,8 +10,7 @@ import { KubeRest } from '../env/kube-rest.ts';
 import { startMinio, type Minio } from '../env/minio.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/processes.ts';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
-import { applyMetacontrollerStandinCrds } from '../metacontroller-standin/crds.ts';
-import { startMetacontrollerStandin, type Standin } from '../metacontroller-standin/standin.ts';
+import { applyMetacontrollerCrds, startMetacontroller, type Metacontroller } from '../env/metacontroller.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const RESTIC_PASSWORD = 'e2e-restic-password';
@@ -20,6 +19,7 @@ export const HOUSEKEEPING_TOKEN = 'e2e-housekeeping-token';
 export interface HookService {
   url: string;
   logPath: string;
+  managed: Managed;
   stop(): Promise<void>;
 }
 
@@ -30,11 +30,17 @@ export interface Stack {
   minio: Minio;
   agent: NodeAgent;
   hooks: HookService;
-  metacontroller: Standin;
+  metacontroller: Metacontroller;
   /** The hook service's environment, for restarts with changes. */
   hookEnv: Record<string, string>;
   restartHooks(env?: Record<string, string>): Promise<void>;
+  /** SIGKILLs the hook service; `startHooks` brings it back on the same address. */
+  killHooks(): Promise<void>;
+  startHooks(): Promise<void>;
   restartMetacontroller(): Promise<void>;
+  /** SIGKILLs Metacontroller; `startMetacontroller` brings it back. */
+  killMetacontroller(): Promise<void>;
+  startMetacontroller(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,7 +76,7 @@ async function startHooks(env: Record<string, string>, dir: string, kubeconfigPa
     timeoutMs: 30_000,
     failFast: () => (managed.child.exitCode !== null ? `exited: ${logTail(logPath)}` : undefined),
   });
-  return { url, logPath, stop: () => managed.stop() };
+  return { url, logPath, managed, stop: () => managed.stop() };
 }
 
 type Hook = { webhook?: { url?: string; path?: string; service?: unknown } };
@@ -145,7 +151,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
     running.set('node agent', () => agent.stop());
     await applyCrds(kube);
-    await applyMetacontrollerStandinCrds(controlPlane.kubeconfigPath);
+    await applyMetacontrollerCrds(kube);
 
     const hookEnv: Record<string, string> = {
       ...shippedConfig(),
@@ -170,14 +176,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     let hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
     running.set('hooks', () => hooks.stop());
     await applyControllers(kube, hooks.url);
-    const standinLog = join(dir, 'metacontroller-standin.log');
-    const startStandin = () =>
-      startMetacontrollerStandin({
-        kubeconfigPath: controlPlane.kubeconfigPath,
-        log: (line) => appendFileSync(standinLog, `${new Date().toISOString()} ${line}\n`),
-      });
-    let metacontroller = await startStandin();
-    running.set('metacontroller stand-in', () => metacontroller.stop());
+    const metacontrollerLog = join(dir, 'metacontroller.log');
+    const launchMetacontroller = () => startMetacontroller({ kubeconfigPath: controlPlane.kubeconfigPath, logPath: metacontrollerLog });
+    let metacontroller = await launchMetacontroller();
+    running.set('metacontroller', () => metacontroller.stop());
     log(`stack ready in ${Date.now() - started} ms (${dir})`);
 
     return {
@@ -198,9 +200,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         Object.assign(hookEnv, env);
         hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
       },
+      async killHooks() {
+        const pid = hooks.managed.child.pid;
+        if (pid !== undefined && hooks.managed.child.exitCode === null) process.kill(-pid, 'SIGKILL');
+        await hooks.managed.exited;
+      },
+      async startHooks() {
+        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+      },
       async restartMetacontroller() {
         await metacontroller.stop();
-        metacontroller = await startStandin();
+        metacontroller = await launchMetacontroller();
+      },
+      killMetacontroller: () => metacontroller.kill(),
+      async startMetacontroller() {
+        metacontroller = await launchMetacontroller();
       },
       stop: stopAll,
     };

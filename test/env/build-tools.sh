@@ -65,6 +65,29 @@ install_plain restic github.com/restic/restic/cmd/restic "$RESTIC_VERSION"
 install_plain minio github.com/minio/minio "$MINIO_VERSION"
 # Renders deploy/helm in tests.
 install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+# Metacontroller: the Go module proxy refuses its module, so it is built from the released source
+# in ../shared/third_party (or a shallow clone of the tag where that is absent). Its CRDs come along.
+install_metacontroller() {
+  local version=$1 out="$bin/metacontroller-$1" crds="$cache/crds/metacontroller-$1"
+  if [[ -x "$out" && -d "$crds" ]]; then echo "cached  metacontroller $version"; else
+    local start=$SECONDS dir="$cache/src/metacontroller-$version"
+    local tarball="$here/../../../shared/third_party/metacontroller-$version.tar.gz"
+    rm -rf "$dir" && mkdir -p "$dir"
+    if [[ -f "$tarball" ]]; then
+      tar -xzf "$tarball" -C "$dir" --strip-components=1
+    else
+      git clone --quiet --depth 1 --branch "$version" https://github.com/metacontroller/metacontroller "$dir"
+    fi
+    (cd "$dir" && go build -o "$out.tmp" ./pkg/cmd/metacontroller && mv "$out.tmp" "$out")
+    rm -rf "$crds.tmp" && mkdir -p "$crds.tmp"
+    cp "$dir/manifests/production/metacontroller-crds-v1.yaml" "$crds.tmp/"
+    rm -rf "$crds" && mv "$crds.tmp" "$crds"
+    echo "built   metacontroller $version in $((SECONDS - start))s"
+  fi
+  ln -sf "$out" "$bin/metacontroller"
+  ln -sfn "$crds" "$cache/crds/metacontroller"
+}
+install_metacontroller "$METACONTROLLER_VERSION"
 # The VolumeSnapshot CRDs, as the snapshot controller's client module ships them.
 install_crds() {
   local version=$1 out="$cache/crds/external-snapshotter-$1"

@@ -100,13 +100,14 @@ export function readySnapshot(snapshot: VolumeSnapshot, restoreSize = '1Gi'): Vo
   return { ...snapshot, status: { readyToUse: true, restoreSize } };
 }
 
-export function withJobCondition(job: Job, type: 'Complete' | 'Failed', reason = type === 'Failed' ? 'BackoffLimitExceeded' : 'Completed', message = ''): Job {
+/** The Job as its controller leaves it when it completed or failed at `at`. */
+export function finishedJob(job: Job, type: 'Complete' | 'Failed', at: Date, reason = type === 'Failed' ? 'BackoffLimitExceeded' : 'Completed', message = ''): Job {
+  const time = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
   return {
     ...job,
-    metadata: { ...job.metadata, creationTimestamp: minutesAgo(5) },
     status: {
-      conditions: [{ type, status: 'True', reason, message }],
-      ...(type === 'Complete' ? { completionTime: minutesAgo(0.1), succeeded: 1 } : { failed: 1 }),
+      conditions: [{ type, status: 'True', reason, message, lastTransitionTime: time }],
+      ...(type === 'Complete' ? { completionTime: time, succeeded: 1 } : { failed: 1 }),
     },
   };
 }
