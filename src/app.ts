@@ -12,7 +12,7 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
   now?: () => Date;
   /** The API server, for housekeeping and the debug view; connected on first use. */
-  cluster?: Cluster;
+  cluster?: Cluster | (() => Cluster);
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -34,8 +34,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(statusCode).send({ error: error.message });
   });
   const now = deps.now ?? (() => new Date());
-  let cluster = deps.cluster;
-  const clusterOnce = () => (cluster ??= kubernetesCluster());
+  const given = deps.cluster;
+  let cluster = typeof given === 'function' ? undefined : given;
+  const clusterOnce = typeof given === 'function' ? given : () => (cluster ??= kubernetesCluster());
   const onDecision = registerMetrics(app, { config: deps.config, now, cluster: clusterOnce });
   registerHookRoutes(app, { config: deps.config, now, onDecision });
   registerOperationRoutes(app, { config: deps.config, now, cluster: clusterOnce });

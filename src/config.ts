@@ -32,6 +32,7 @@ export interface Config {
   startGraceMs: number;
   resultGraceMs: number;
   housekeepingGraceMs: number;
+  nudgeIntervalMs: number;
   jobBackoffLimit: number;
   allowCrossNamespaceRestore: boolean;
   hookToken: string | undefined;
@@ -78,6 +79,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
   { name: 'BACKSNAP_RESULT_GRACE', default: '1m', description: "How long a finished Job's Pod is waited for to read restic's summary." },
   { name: 'BACKSNAP_HOUSEKEEPING_GRACE', default: '15m', description: 'Housekeeping creates a due automatic backup itself when the scheduler is this late (a safety net).' },
+  { name: 'BACKSNAP_NUDGE_INTERVAL', default: '30s', description: "How often the service looks for runs whose Job finished at least this long ago without a recorded result (Metacontroller's retry backoff after a hook outage) and touches them so Metacontroller syncs them at once; also done at start. `0`: never." },
   { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
   { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
   { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls; empty: not checked.', secret: true },
@@ -129,6 +131,8 @@ export function parseConfig(env: Env): ConfigResult {
     if (ms === undefined || ms <= 0) errors.push(`${name}=${JSON.stringify(get(name))} must be a positive duration such as 90s, 15m or 6h`);
     return ms ?? 0;
   };
+  /** A duration where `0` switches the feature off. */
+  const durationOrOff = (name: string): number => (get(name).trim() === '0' ? 0 : duration(name));
 
   const s3Host = optional(get('BACKSNAP_S3_HOST'));
   const s3Bucket = optional(get('BACKSNAP_S3_BUCKET'));
@@ -189,6 +193,7 @@ export function parseConfig(env: Env): ConfigResult {
     startGraceMs: duration('BACKSNAP_START_GRACE'),
     resultGraceMs: duration('BACKSNAP_RESULT_GRACE'),
     housekeepingGraceMs: duration('BACKSNAP_HOUSEKEEPING_GRACE'),
+    nudgeIntervalMs: durationOrOff('BACKSNAP_NUDGE_INTERVAL'),
     jobBackoffLimit: int('BACKSNAP_JOB_BACKOFF_LIMIT', 0),
     allowCrossNamespaceRestore: bool('BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE'),
     hookToken: optional(get('BACKSNAP_HOOK_TOKEN')),

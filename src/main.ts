@@ -3,6 +3,8 @@
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { CONFIG_VARIABLES, parseConfig } from './config.ts';
+import { startNudger } from './housekeeping/nudger.ts';
+import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -12,7 +14,10 @@ if (!parsed.ok) {
 }
 const config = parsed.config;
 const logger = pino({ level: config.logLevel, base: { service: 'backsnap-ts' } });
-const app = buildApp({ config, logger });
+// Connected on first use, so the service starts (and answers hooks) without API access.
+let cluster: Cluster | undefined;
+const clusterOnce = (): Cluster => (cluster ??= kubernetesCluster());
+const app = buildApp({ config, logger, cluster: clusterOnce });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -24,6 +29,7 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }, 10_000);
   forced.unref();
+  nudger?.stop();
   await app.close();
   process.exit(0);
 }
@@ -31,4 +37,5 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await app.listen({ host: config.listenHost, port: config.port });
+const nudger = startNudger(clusterOnce, config, logger, () => new Date());
 logger.info({ repository: config.repositoryBase, maxRunningBackups: config.maxRunningBackups }, 'backsnap-ts ready');

@@ -1,7 +1,8 @@
 // The only place that talks to the API server (for housekeeping and the debug view; hooks never
 // do). Behind an interface so the HTTP routes are tested with an in-memory cluster.
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import type { Namespace, PersistentVolumeClaim } from './types.ts';
+import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { MANAGED_BY } from '../labels.ts';
+import type { Job, Namespace, PersistentVolumeClaim } from './types.ts';
 import type { PVCBackup } from '../backup/types.ts';
 import type { PVCRestore } from '../restore/types.ts';
 import { GROUP, VERSION } from '../schema/crds.ts';
@@ -30,6 +31,10 @@ export interface Cluster {
   deleteRestore(ref: ObjectRef): Promise<boolean>;
   /** Creates; false when an object of that name already exists. */
   createBackup(backup: PVCBackup): Promise<boolean>;
+  /** The Jobs of backups and restores (label app.kubernetes.io/managed-by). */
+  listJobs(): Promise<Job[]>;
+  /** Merges annotations into a run; false when it is gone or replaced. */
+  annotateRun(kind: 'PVCBackup' | 'PVCRestore', ref: ObjectRef, annotations: Record<string, string>): Promise<boolean>;
 }
 
 export async function readClusterState(cluster: Cluster): Promise<ClusterState> {
@@ -51,6 +56,7 @@ function wire<T>(items: unknown[]): T[] {
 
 export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()): Cluster {
   const core = kubeConfig.makeApiClient(CoreV1Api);
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const listCustom = async <T>(plural: string): Promise<T[]> => {
     const list = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items?: T[] };
@@ -81,6 +87,26 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()):
         return true;
       } catch (error) {
         if (isStatus(error, 409)) return false;
+        throw error;
+      }
+    },
+    listJobs: async () => {
+      const selector = `app.kubernetes.io/managed-by=${MANAGED_BY['app.kubernetes.io/managed-by']}`;
+      return wire<Job>((await batch.listJobForAllNamespaces({ labelSelector: selector })).items);
+    },
+    annotateRun: async (kind, ref, annotations) => {
+      try {
+        await custom.patchNamespacedCustomObject(
+          {
+            group: GROUP, version: VERSION, plural: kind === 'PVCBackup' ? 'pvcbackups' : 'pvcrestores', namespace: ref.namespace, name: ref.name,
+            // The UID guards against touching a newer object of the same name.
+            body: { metadata: { uid: ref.uid, annotations } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return true;
+      } catch (error) {
+        if (isStatus(error, 404, 409, 422)) return false;
         throw error;
       }
     },

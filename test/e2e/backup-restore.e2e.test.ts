@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, listNames, pvName, runInVolume, volumeManifest } from './support.ts';
+import { type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, listNames, pvName, runInVolume, volumeManifest, verifyAndStop } from './support.ts';
 
 const NS = 'e2e-roundtrip';
 const OTHER = 'e2e-elsewhere';
@@ -30,7 +30,7 @@ describe('backup and restore round trip', () => {
     await runInVolume(stack, NS, 'data', 'fill', FILL);
     source = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data')));
   });
-  after(async () => stack?.stop());
+  after(() => verifyAndStop(stack));
 
   it('backs up a PVC: Succeeded with snapshot id and statistics, children gone', async () => {
     await createBackup(stack, NS, 'first', { pvc: 'data', ttl: '1h' });

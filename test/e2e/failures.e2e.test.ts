@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RESTIC_PASSWORD, startStack, type Stack } from './stack.ts';
-import { type Backup, createBackup, createNamespace, createPvc, finished, runInVolume } from './support.ts';
+import { type Backup, createBackup, createNamespace, createPvc, finished, runInVolume, verifyAndStop } from './support.ts';
 
 const NS = 'e2e-failures';
 const reasonOf = (b: Backup) => b.status?.conditions?.find((c) => c.type === 'Failed')?.reason;
@@ -17,7 +17,7 @@ describe('failures and the concurrency limit', () => {
     await createPvc(stack, NS, 'data');
     await runInVolume(stack, NS, 'data', 'fill', 'echo content > /data/file');
   });
-  after(async () => stack?.stop());
+  after(() => verifyAndStop(stack));
 
   it('fails a backup whose restic password is wrong, with restic\'s reason, and frees the slot', async () => {
     await createBackup(stack, NS, 'good', { pvc: 'data' });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { HOUSEKEEPING_TOKEN, startStack, type Stack } from './stack.ts';
-import { type Backup, createNamespace, createPvc, listBackups } from './support.ts';
+import { type Backup, createNamespace, createPvc, listBackups, verifyAndStop } from './support.ts';
 
 const NS = 'e2e-schedules';
 const pvcOf = (b: Backup) => String(b.spec?.['pvc']);
@@ -41,7 +41,7 @@ describe('scheduled backups', () => {
     await createPvc(stack, NS, 'app-data');
     await createPvc(stack, NS, 'scratch', { annotations: { 'backsnap.skyb.it/schedule': '' } });
   });
-  after(async () => stack?.stop());
+  after(() => verifyAndStop(stack));
 
   it('backs up each PVC of an annotated namespace once per minute, and skips an opted-out PVC', async () => {
     const backups = await succeeded(stack, 'app-data', 2, 200_000);

@@ -11,6 +11,7 @@ import { startMinio, type Minio } from '../env/minio.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/processes.ts';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import { applyMetacontrollerCrds, startMetacontroller, type Metacontroller } from '../env/metacontroller.ts';
+import { startAudit, type Audit, type AuditReport } from './audit.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const RESTIC_PASSWORD = 'e2e-restic-password';
@@ -31,6 +32,10 @@ export interface Stack {
   agent: NodeAgent;
   hooks: HookService;
   metacontroller: Metacontroller;
+  /** Every Job and run since the stack started. */
+  audit: Audit;
+  /** Checks the exactly-once invariants (audit.ts); throws with every violation. */
+  verify(): Promise<AuditReport>;
   /** The hook service's environment, for restarts with changes. */
   hookEnv: Record<string, string>;
   restartHooks(env?: Record<string, string>): Promise<void>;
@@ -147,6 +152,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     mkdirSync(join(dir, 'minio'));
     const minio = await startMinio({ dir: join(dir, 'minio'), log });
     running.set('minio', () => minio.stop());
+    const audit = startAudit({
+      kube,
+      repositoryOf: (namespace, pvc) => ({
+        url: `s3:${minio.endpoint}/${minio.bucket}/${namespace}/${pvc}`,
+        env: { RESTIC_PASSWORD, AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
+      }),
+      log,
+    });
+    running.set('audit', async () => audit.stop());
     log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
     const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
     running.set('node agent', () => agent.stop());
@@ -193,6 +207,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       },
       get metacontroller() {
         return metacontroller;
+      },
+      audit,
+      async verify() {
+        const report = await audit.check();
+        log(`audit: ${report.runs} runs, ${report.jobs} Jobs, ${report.repositories.map((r) => `${r.snapshots}/${r.successfulBackups}`).join(' ')} snapshots/successful backups per repository`);
+        if (report.violations.length > 0) throw new Error(`exactly-once audit failed (logs in ${dir}):\n- ${report.violations.join('\n- ')}`);
+        return report;
       },
       hookEnv,
       async restartHooks(env = {}) {

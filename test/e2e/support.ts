@@ -122,3 +122,13 @@ export function volumeManifest(root: string): Record<string, string> {
   walk(root, '');
   return manifest;
 }
+
+/** The end of every e2e file: the exactly-once audit must pass, and the stack stops either way. */
+export async function verifyAndStop(stack: Stack | undefined): Promise<void> {
+  if (stack === undefined) return;
+  try {
+    await stack.verify();
+  } finally {
+    await stack.stop();
+  }
+}

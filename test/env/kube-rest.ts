@@ -140,17 +140,20 @@ export class KubeRest {
   }
 
   /**
-   * Watches a collection from now on (events for existing objects first, as the API sends them
-   * without a resourceVersion) and reconnects when the server ends the stream, until stopped.
+   * Watches a collection: events for existing objects first (the API sends them for a watch
+   * without a resourceVersion), then every change. When the server ends the stream it resumes from
+   * the last resourceVersion seen, so no event is missed; if that is too old (410), it starts over.
    */
   watch<T>(path: string, onEvent: (event: WatchEvent<T>) => void, onError: (error: Error) => void): Watching {
     let stopped = false;
     let current: IncomingMessage | undefined;
+    let resourceVersion: string | undefined;
     const separator = path.includes('?') ? '&' : '?';
     const loop = async (): Promise<void> => {
       while (!stopped) {
         try {
-          const res = await this.open('GET', `${path}${separator}watch=true&timeoutSeconds=300`, undefined, '');
+          const resume = resourceVersion === undefined ? '' : `&resourceVersion=${resourceVersion}&allowWatchBookmarks=true`;
+          const res = await this.open('GET', `${path}${separator}watch=true&timeoutSeconds=300${resume}`, undefined, '');
           current = res;
           if (stopped) {
             res.destroy();
@@ -158,6 +161,7 @@ export class KubeRest {
           }
           if ((res.statusCode ?? 0) >= 400) {
             res.resume();
+            if (res.statusCode === 410) resourceVersion = undefined;
             throw new Error(`watch ${path}: HTTP ${res.statusCode}`);
           }
           let buffered = '';
@@ -167,7 +171,14 @@ export class KubeRest {
             while ((newline = buffered.indexOf('\n')) >= 0) {
               const line = buffered.slice(0, newline);
               buffered = buffered.slice(newline + 1);
-              if (line.trim() !== '') onEvent(JSON.parse(line) as WatchEvent<T>);
+              if (line.trim() === '') continue;
+              const event = JSON.parse(line) as WatchEvent<T> & { object: { code?: number; metadata?: { resourceVersion?: string } } };
+              if (event.type === 'ERROR') {
+                if (event.object.code === 410) resourceVersion = undefined;
+                continue;
+              }
+              resourceVersion = event.object.metadata?.resourceVersion ?? resourceVersion;
+              if (event.type !== 'BOOKMARK') onEvent(event);
             }
           }
         } catch (error) {
