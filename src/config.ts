@@ -79,7 +79,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
   { name: 'BACKSNAP_RESULT_GRACE', default: '1m', description: "How long a finished Job's Pod is waited for to read restic's summary." },
   { name: 'BACKSNAP_HOUSEKEEPING_GRACE', default: '15m', description: 'Housekeeping creates a due automatic backup itself when the scheduler is this late (a safety net).' },
-  { name: 'BACKSNAP_NUDGE_INTERVAL', default: '30s', description: "How often the service looks for runs whose Job finished at least this long ago without a recorded result (Metacontroller's retry backoff after a hook outage) and touches them so Metacontroller syncs them at once; also done at start. `0`: never." },
+  { name: 'BACKSNAP_NUDGE_INTERVAL', default: '30s', description: "How often the service looks for runs whose Job finished (more than 10 s ago) without a recorded result, as after a hook outage while Metacontroller's retry backoff grows, and touches them so Metacontroller syncs them at once; also done at start. `0`: never." },
   { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
   { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
   { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls; empty: not checked.', secret: true },

@@ -15,6 +15,8 @@ import type { PVCRestore } from '../restore/types.ts';
 
 /** On a PVCBackup or PVCRestore: when the service last asked Metacontroller to sync it. */
 export const NUDGE_ANNOTATION = 'backsnap.skyb.it/resync-requested';
+/** A Job finished this long ago without a recorded result: Metacontroller is not on it. */
+const UNRECORDED_AFTER_MS = 10_000;
 
 export interface Nudge extends ObjectRef {
   kind: 'PVCBackup' | 'PVCRestore';
@@ -30,8 +32,8 @@ export function jobFinishedAt(job: Job): Date | undefined {
 }
 
 /**
- * A run is nudged when its Job finished at least one interval ago, it has no result, and it was
- * not nudged within the last interval: at most one write per run and interval, only while stuck.
+ * A run is nudged when its Job finished more than a few seconds ago, it has no result, and it
+ * was not nudged within the last interval: at most one write per run and interval, only while stuck.
  */
 export function planNudges(runs: readonly (PVCBackup | PVCRestore)[], jobs: readonly Job[], config: Pick<Config, 'nudgeIntervalMs'>, now: Date): Nudge[] {
   const interval = config.nudgeIntervalMs;
@@ -42,7 +44,7 @@ export function planNudges(runs: readonly (PVCBackup | PVCRestore)[], jobs: read
     const run = owner === undefined ? undefined : byUid.get(owner.uid);
     const finished = jobFinishedAt(job);
     if (run === undefined || finished === undefined || run.status?.result !== undefined || run.metadata.deletionTimestamp !== undefined) continue;
-    if (now.getTime() - finished.getTime() < interval) continue;
+    if (now.getTime() - finished.getTime() < UNRECORDED_AFTER_MS) continue;
     const last = parseTime(run.metadata.annotations?.[NUDGE_ANNOTATION]);
     if (last !== undefined && now.getTime() - last.getTime() < interval) continue;
     nudges.push({ kind: run.kind, namespace: run.metadata.namespace ?? '', name: run.metadata.name, uid: run.metadata.uid ?? '', jobFinishedAt: formatTime(finished) });

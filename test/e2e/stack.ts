@@ -152,6 +152,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     mkdirSync(join(dir, 'minio'));
     const minio = await startMinio({ dir: join(dir, 'minio'), log });
     running.set('minio', () => minio.stop());
+    log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
+    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
+    running.set('node agent', () => agent.stop());
+    await applyCrds(kube);
+    await applyMetacontrollerCrds(kube);
     const audit = startAudit({
       kube,
       repositoryOf: (namespace, pvc) => ({
@@ -161,11 +166,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       log,
     });
     running.set('audit', async () => audit.stop());
-    log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
-    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
-    running.set('node agent', () => agent.stop());
-    await applyCrds(kube);
-    await applyMetacontrollerCrds(kube);
 
     const hookEnv: Record<string, string> = {
       ...shippedConfig(),

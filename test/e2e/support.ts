@@ -132,3 +132,24 @@ export async function verifyAndStop(stack: Stack | undefined): Promise<void> {
     await stack.stop();
   }
 }
+
+interface JobState {
+  metadata: { uid: string; creationTimestamp: string };
+  status?: { completionTime?: string; conditions?: { type: string; status: string }[] };
+}
+
+/** Waits until the Job exists (and, with `finishedToo`, has completed or failed). */
+export async function waitForJob(stack: Stack, namespace: string, name: string, finishedToo = false, timeoutMs = 120_000): Promise<JobState> {
+  return waitFor(`Job ${namespace}/${name}${finishedToo ? ' to finish' : ' to exist'}`, async () => {
+    const job = await stack.kube.get<JobState>(`/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
+    if (job === undefined) return undefined;
+    if (!finishedToo) return job;
+    return job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') === true ? job : undefined;
+  }, { timeoutMs, intervalMs: 250 });
+}
+
+/** A scenario's own clock: resolves once `ms` have passed since `since` (an outage's length). */
+export async function until(since: number, ms: number): Promise<void> {
+  const left = since + ms - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+}

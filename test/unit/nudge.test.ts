@@ -27,6 +27,7 @@ describe('planNudges', () => {
     { name: 'a Job that completed a minute ago without a result', run: running, job: jobOf(running, { type: 'Complete', at: secondsAgo(60) }), nudged: true },
     { name: 'a Job that failed a minute ago without a result', run: running, job: jobOf(running, { type: 'Failed', at: secondsAgo(60) }), nudged: true },
     { name: 'a Job that completed just now (Metacontroller is on it)', run: running, job: jobOf(running, { type: 'Complete', at: secondsAgo(5) }), nudged: false },
+    { name: 'a Job that completed 15 s ago without a result', run: running, job: jobOf(running, { type: 'Complete', at: secondsAgo(15) }), nudged: true },
     { name: 'a running Job', run: running, job: jobOf(running), nudged: false },
     { name: 'a recorded result', run: { ...running, status: { ...running.status, result: 'Succeeded' } }, job: jobOf(running, { type: 'Complete', at: secondsAgo(600) }), nudged: false },
     { name: 'a run nudged 10 s ago', run: { ...running, metadata: { ...running.metadata, annotations: { [NUDGE_ANNOTATION]: secondsAgo(10).toISOString() } } }, job: jobOf(running, { type: 'Complete', at: secondsAgo(600) }), nudged: false },
