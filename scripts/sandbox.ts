@@ -38,6 +38,9 @@ ln -s site/index.html /data/home`);
   const same = JSON.stringify(original) === JSON.stringify(copy);
   say(`4. verify: ${Object.keys(original).length} entries compared (content, modes, owners, links): ${same ? 'identical' : 'DIFFERENT'}`);
   if (!same) say(JSON.stringify({ original, copy }, null, 2));
+  // Exactly once: one Job per run, one restic snapshot per successful backup (throws otherwise).
+  const audit = await stack.verify();
+  say(`5. exactly once: ${audit.jobs} Jobs for ${audit.runs} runs; ${audit.repositories.map((r) => `${r.snapshots} restic snapshot(s) for ${r.successfulBackups} successful backup(s)`).join('; ')}`);
   return same;
 }
 
