@@ -1,12 +1,12 @@
 // Benchmark: latency of the PVCBackup sync hook as the number of related PVCBackups grows (the
 // concurrency gate reads them all). Prints numbers; asserts nothing. Run: npm run bench
 import { pino } from 'pino';
-import { buildApp } from '../src/app.ts';
+import { buildServers } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
 
-const parsed = parseConfig({ BACKSNAP_REPOSITORY_BASE: 's3:http://s3.local/bench', BACKSNAP_RESTIC_PASSWORD: 'bench', BACKSNAP_LOG_LEVEL: 'silent' });
+const parsed = parseConfig({ BACKSNAP_REPOSITORY_BASE: 's3:http://s3.local/bench', BACKSNAP_RESTIC_PASSWORD: 'bench', BACKSNAP_HOOK_TOKEN: 'bench', BACKSNAP_LOG_LEVEL: 'silent' });
 if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-const app = buildApp({ config: parsed.config, logger: pino({ level: 'silent' }), now: () => new Date('2026-11-29T12:00:00Z') });
+const app = buildServers({ config: parsed.config, logger: pino({ level: 'silent' }), now: () => new Date('2026-11-29T12:00:00Z') }).hooks;
 
 function backup(i: number, finished: boolean) {
   return {
@@ -31,7 +31,7 @@ for (const count of [10, 100, 1000, 5000]) {
   const times: number[] = [];
   for (let run = 0; run < 30; run++) {
     const start = performance.now();
-    const reply = await app.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: body, headers: { 'content-type': 'application/json' } });
+    const reply = await app.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: body, headers: { 'content-type': 'application/json', authorization: 'Bearer bench' } });
     if (reply.statusCode !== 200) throw new Error(reply.body);
     times.push(performance.now() - start);
   }

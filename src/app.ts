@@ -1,21 +1,32 @@
-// The Fastify service: hook routes plus health endpoints. Built from its dependencies, so tests
-// inject the configuration, the clock and the logger.
+// The service as three HTTP servers on ports of their own, so a NetworkPolicy can admit each
+// caller to exactly what it needs: hooks (Metacontroller), operations (the housekeeping CronJob,
+// people debugging) and metrics plus probes (Prometheus, kubelet). Built from their dependencies,
+// so tests inject the configuration, the clock, the logger and the cluster.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { registerHookRoutes } from './http/hooks.ts';
 import { registerOperationRoutes } from './http/operations.ts';
-import { registerMetrics } from './http/metrics.ts';
+import { createMetrics } from './http/metrics.ts';
 import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
 
 export interface AppDeps {
   config: Config;
   logger: FastifyBaseLogger;
   now?: () => Date;
-  /** The API server, for housekeeping and the debug view; connected on first use. */
+  /** The API server, for housekeeping, metrics and the debug view; connected on first use. */
   cluster?: Cluster | (() => Cluster);
 }
 
-export function buildApp(deps: AppDeps): FastifyInstance {
+export interface Servers {
+  /** `/hooks/...`: only Metacontroller calls these (bearer token). */
+  hooks: FastifyInstance;
+  /** `/v1/housekeeping`, `/debug/schedules` (housekeeping token). */
+  operations: FastifyInstance;
+  /** `/metrics`, `/healthz`, `/readyz`. */
+  metrics: FastifyInstance;
+}
+
+function server(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -27,20 +38,32 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const statusCode = error.statusCode ?? 500;
     if (statusCode >= 500) {
       // A bug: Metacontroller backs off and changes nothing; the detail goes to the log only.
-      request.log.error({ err: error, url: request.url }, 'hook failed');
+      request.log.error({ err: error, url: request.url }, 'request failed');
       return reply.code(500).send({ error: 'internal error, see the service log' });
     }
     request.log.warn({ url: request.url, error: error.message }, 'bad request');
     return reply.code(statusCode).send({ error: error.message });
   });
+  return app;
+}
+
+export function buildServers(deps: AppDeps): Servers {
   const now = deps.now ?? (() => new Date());
   const given = deps.cluster;
   let cluster = typeof given === 'function' ? undefined : given;
   const clusterOnce = typeof given === 'function' ? given : () => (cluster ??= kubernetesCluster());
-  const onDecision = registerMetrics(app, { config: deps.config, now, cluster: clusterOnce });
-  registerHookRoutes(app, { config: deps.config, now, onDecision });
-  registerOperationRoutes(app, { config: deps.config, now, cluster: clusterOnce });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => ({ status: 'ready' }));
-  return app;
+  const metrics = createMetrics({ config: deps.config, now, cluster: clusterOnce });
+
+  const hooks = server(deps);
+  metrics.instrumentHooks(hooks);
+  registerHookRoutes(hooks, { config: deps.config, now, onDecision: metrics.recordDecision });
+
+  const operations = server(deps);
+  registerOperationRoutes(operations, { config: deps.config, now, cluster: clusterOnce });
+
+  const metricsServer = server(deps);
+  metrics.registerRoute(metricsServer);
+  metricsServer.get('/healthz', async () => ({ status: 'ok' }));
+  metricsServer.get('/readyz', async () => ({ status: 'ready' }));
+  return { hooks, operations, metrics: metricsServer };
 }

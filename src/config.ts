@@ -16,6 +16,8 @@ export interface Config {
   repositoryBase: string;
   /** Credentials restic needs, put in a Secret next to each Job (never in a Pod spec). */
   repositoryEnv: Record<string, string>;
+  /** Each namespace's repositories get a password derived from the shared one (src/restic/credentials.ts). */
+  perNamespacePasswords: boolean;
   image: string;
   imagePullSecret: string | undefined;
   snapshotClass: string | undefined;
@@ -35,8 +37,11 @@ export interface Config {
   nudgeIntervalMs: number;
   jobBackoffLimit: number;
   allowCrossNamespaceRestore: boolean;
-  hookToken: string | undefined;
+  /** Bearer tokens accepted on hook calls: the current one and, during a rotation, the previous one. Empty only with the opt-out. */
+  hookTokens: string[];
   housekeepingToken: string | undefined;
+  operationsPort: number;
+  metricsPort: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -57,6 +62,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_S3_ACCESS_KEY_ID', default: '', description: 'Becomes `AWS_ACCESS_KEY_ID` of restic.', secret: true },
   { name: 'BACKSNAP_S3_SECRET_ACCESS_KEY', default: '', description: 'Becomes `AWS_SECRET_ACCESS_KEY` of restic.', secret: true },
   { name: 'BACKSNAP_RESTIC_PASSWORD', default: '', description: 'Password of the restic repositories. Required.', secret: true },
+  { name: 'BACKSNAP_PER_NAMESPACE_PASSWORDS', default: 'false', description: 'true: the repositories of each namespace are encrypted with a password of their own, derived from `BACKSNAP_RESTIC_PASSWORD` and the namespace, so the Secret of a Job in one namespace cannot open another namespace\'s repositories (docs/security.md; existing repositories need the derived key added once).' },
   { name: `${REPOSITORY_ENV_PREFIX}<NAME>`, default: '', description: 'Any other variable restic needs, passed as `<NAME>` (e.g. `BACKSNAP_REPOSITORY_ENV_B2_ACCOUNT_KEY`, `..._AWS_DEFAULT_REGION`).', secret: true },
   { name: 'BACKSNAP_IMAGE', default: 'restic/restic:0.18.1', description: 'Image of the backup and restore Jobs; needs restic >= 0.17 and a POSIX `sh`.' },
   { name: 'BACKSNAP_IMAGE_PULL_SECRET', default: '', description: 'imagePullSecret of the Jobs (must exist in each namespace).' },
@@ -82,10 +88,14 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_NUDGE_INTERVAL', default: '30s', description: "How often the service looks for runs whose Job finished (more than 10 s ago) without a recorded result, as after a hook outage while Metacontroller's retry backoff grows, and touches them so Metacontroller syncs them at once; also done at start. `0`: never." },
   { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
   { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
-  { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls; empty: not checked.', secret: true },
+  { name: 'BACKSNAP_HOOK_TOKEN', default: '', description: 'Bearer token Metacontroller must send on hook calls (Metacontroller >= 4.16, `authorization` of each webhook). Required: without it the service does not start, unless `BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS=true`.', secret: true },
+  { name: 'BACKSNAP_HOOK_TOKEN_PREVIOUS', default: '', description: 'A second accepted hook token, while a new `BACKSNAP_HOOK_TOKEN` is rolled out (docs/security.md: rotation).', secret: true },
+  { name: 'BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS', default: 'false', description: 'true: accept hook calls without a token (anyone who reaches the hook port can read the repository credentials from the answers). Logged as a warning at start and exported as `backsnap_hook_authentication_enabled 0`.' },
   { name: 'BACKSNAP_HOUSEKEEPING_TOKEN', default: '', description: 'Bearer token required by `POST /v1/housekeeping`; empty: the endpoint is disabled.', secret: true },
   { name: 'BACKSNAP_HOST', default: '0.0.0.0', description: 'Address the service listens on.' },
-  { name: 'BACKSNAP_PORT', default: '8080', description: 'Port the service listens on.' },
+  { name: 'BACKSNAP_PORT', default: '8080', description: 'Port of the hook routes (`/hooks/...`), for Metacontroller only.' },
+  { name: 'BACKSNAP_OPERATIONS_PORT', default: '8081', description: 'Port of `POST /v1/housekeeping` and `GET /debug/schedules`.' },
+  { name: 'BACKSNAP_METRICS_PORT', default: '9090', description: 'Port of `/metrics`, `/healthz` and `/readyz`.' },
   { name: 'BACKSNAP_LOG_LEVEL', default: 'info', description: 'pino log level.' },
   { name: 'BACKSNAP_BODY_LIMIT_MIB', default: '64', description: 'Largest hook request accepted (sync requests carry every related object).' },
 ];
@@ -177,6 +187,7 @@ export function parseConfig(env: Env): ConfigResult {
     bodyLimitBytes: int('BACKSNAP_BODY_LIMIT_MIB', 1) * 1024 * 1024,
     repositoryBase,
     repositoryEnv,
+    perNamespacePasswords: bool('BACKSNAP_PER_NAMESPACE_PASSWORDS'),
     image: get('BACKSNAP_IMAGE').trim(),
     imagePullSecret: optional(get('BACKSNAP_IMAGE_PULL_SECRET')),
     snapshotClass: optional(get('BACKSNAP_SNAPSHOT_CLASS')),
@@ -196,10 +207,23 @@ export function parseConfig(env: Env): ConfigResult {
     nudgeIntervalMs: durationOrOff('BACKSNAP_NUDGE_INTERVAL'),
     jobBackoffLimit: int('BACKSNAP_JOB_BACKOFF_LIMIT', 0),
     allowCrossNamespaceRestore: bool('BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE'),
-    hookToken: optional(get('BACKSNAP_HOOK_TOKEN')),
+    hookTokens: [optional(get('BACKSNAP_HOOK_TOKEN')), optional(get('BACKSNAP_HOOK_TOKEN_PREVIOUS'))].filter((t): t is string => t !== undefined),
     housekeepingToken: optional(get('BACKSNAP_HOUSEKEEPING_TOKEN')),
+    operationsPort: int('BACKSNAP_OPERATIONS_PORT', 0),
+    metricsPort: int('BACKSNAP_METRICS_PORT', 0),
   };
   if (config.image === '') errors.push('BACKSNAP_IMAGE must not be empty');
+  for (const name of ['BACKSNAP_HOOK_TOKEN', 'BACKSNAP_HOOK_TOKEN_PREVIOUS', 'BACKSNAP_HOUSEKEEPING_TOKEN', 'BACKSNAP_RESTIC_PASSWORD']) {
+    if (get(name).trim().startsWith('change-me')) errors.push(`${name} still has the placeholder of deploy/credentials.env: set a long random value`);
+  }
+  if (optional(get('BACKSNAP_HOOK_TOKEN')) === undefined) {
+    if (optional(get('BACKSNAP_HOOK_TOKEN_PREVIOUS')) !== undefined) errors.push('BACKSNAP_HOOK_TOKEN_PREVIOUS is set without BACKSNAP_HOOK_TOKEN');
+    else if (!bool('BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS')) {
+      errors.push('BACKSNAP_HOOK_TOKEN is required: the hook answers carry repository credentials, so only Metacontroller may call them (set the same token in each webhook\'s authorization); BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS=true runs without');
+    }
+  }
+  const fixedPorts = [config.port, config.operationsPort, config.metricsPort].filter((p) => p !== 0);
+  if (new Set(fixedPorts).size !== fixedPorts.length) errors.push('BACKSNAP_PORT, BACKSNAP_OPERATIONS_PORT and BACKSNAP_METRICS_PORT must differ');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     errors.push(`BACKSNAP_LOG_LEVEL=${JSON.stringify(config.logLevel)} is not a pino level`);
   }

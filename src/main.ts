@@ -1,9 +1,9 @@
 // Entry point: validate the configuration (exit with a clear message if it is wrong), listen,
 // and shut down gracefully on SIGTERM/SIGINT (in-flight hook calls finish, new ones get 503).
 import { pino } from 'pino';
-import { buildApp } from './app.ts';
+import { buildServers } from './app.ts';
 import { CONFIG_VARIABLES, parseConfig } from './config.ts';
-import { startNudger } from './housekeeping/nudger.ts';
+import { startNudger, type Nudger } from './housekeeping/nudger.ts';
 import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
 
 const parsed = parseConfig(process.env);
@@ -17,8 +17,9 @@ const logger = pino({ level: config.logLevel, base: { service: 'backsnap-ts' } }
 // Connected on first use, so the service starts (and answers hooks) without API access.
 let cluster: Cluster | undefined;
 const clusterOnce = (): Cluster => (cluster ??= kubernetesCluster());
-const app = buildApp({ config, logger, cluster: clusterOnce });
+const servers = buildServers({ config, logger, cluster: clusterOnce });
 
+let nudger: Nudger | undefined;
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -30,12 +31,17 @@ async function shutdown(signal: string): Promise<void> {
   }, 10_000);
   forced.unref();
   nudger?.stop();
-  await app.close();
+  await Promise.all([servers.hooks.close(), servers.operations.close(), servers.metrics.close()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
-await app.listen({ host: config.listenHost, port: config.port });
-const nudger = startNudger(clusterOnce, config, logger, () => new Date());
+if (config.hookTokens.length === 0) {
+  logger.warn('HOOK AUTHENTICATION IS OFF (BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS=true): anyone who reaches the hook port can read the repository credentials');
+}
+await servers.hooks.listen({ host: config.listenHost, port: config.port });
+await servers.operations.listen({ host: config.listenHost, port: config.operationsPort });
+await servers.metrics.listen({ host: config.listenHost, port: config.metricsPort });
+nudger = startNudger(clusterOnce, config, logger, () => new Date());
 logger.info({ repository: config.repositoryBase, maxRunningBackups: config.maxRunningBackups }, 'backsnap-ts ready');

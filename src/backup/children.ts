@@ -4,7 +4,8 @@ import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from 
 import { MANAGED_BY, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
-import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
+import { credentialsSecret } from '../restic/credentials.ts';
+import { placementOf, resticJob } from '../restic/job.ts';
 import type { PVCBackupSpec } from './types.ts';
 
 /** One name for all children: `backup-<PVCBackup name>`, hash-truncated to 63 characters. */
@@ -33,7 +34,7 @@ function annotations(target: BackupRun): Labels {
 }
 
 export function backupSecret(target: BackupRun, config: Config): Secret {
-  const repository = repositoryOf(config, target.namespace, target.spec.pvc);
+  const repository = { namespace: target.namespace, pvc: target.spec.pvc };
   return credentialsSecret(backupChildName(target.name), target.namespace, labels(target), annotations(target), repository, config);
 }
 

@@ -6,3 +6,9 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const given = Buffer.from(header ?? '', 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
+
+/** Whether the header carries any of the accepted tokens (two during a rotation). */
+export function bearerMatchesAny(header: string | undefined, tokens: readonly string[]): boolean {
+  // Every token is compared, so the time taken does not tell which one matched.
+  return tokens.map((token) => bearerMatches(header, token)).some(Boolean);
+}

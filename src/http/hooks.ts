@@ -14,7 +14,7 @@ import type { CompositeSyncRequest, CustomizeRequest, DecoratorSyncRequest } fro
 import type { PersistentVolumeClaim } from '../kube/types.ts';
 import { customizeScheduler, syncScheduler } from '../schedule/decorator.ts';
 import { describeErrors, validateCompositeSync, validateCustomize, validateDecoratorSync } from './envelope.ts';
-import { bearerMatches } from './auth.ts';
+import { bearerMatchesAny } from './auth.ts';
 
 export interface HookDeps {
   config: Config;
@@ -46,10 +46,11 @@ export const HOOK_ROUTES: readonly HookRoute[] = [
 ];
 
 export function registerHookRoutes(app: FastifyInstance, deps: HookDeps, routes: readonly HookRoute[] = HOOK_ROUTES): void {
-  const token = deps.config.hookToken;
+  // Empty only with the explicit opt-out BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS (config.ts).
+  const tokens = deps.config.hookTokens;
   for (const route of routes) {
     app.post(route.path, async (request, reply) => {
-      if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
+      if (tokens.length > 0 && !bearerMatchesAny(request.headers.authorization, tokens)) {
         request.log.warn({ hook: route.path }, 'hook call without the expected bearer token');
         return reply.code(401).send({ error: 'missing or wrong bearer token' });
       }

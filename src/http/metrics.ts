@@ -15,7 +15,15 @@ export interface MetricsDeps {
 /** Records one hook decision, e.g. how often backups wait for a slot or schedules are invalid. */
 export type DecisionRecorder = (route: string, reason: string) => void;
 
-export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): DecisionRecorder {
+export interface Metrics {
+  /** Latency and errors of the hook routes of this server. */
+  instrumentHooks(hooks: FastifyInstance): void;
+  recordDecision: DecisionRecorder;
+  /** GET /metrics on this server. */
+  registerRoute(app: FastifyInstance): void;
+}
+
+export function createMetrics(deps: MetricsDeps): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'backsnap_process_' });
   const hookDuration = new Histogram({ name: 'backsnap_hook_duration_seconds', help: 'Hook request latency by route', labelNames: ['route', 'code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
@@ -33,15 +41,19 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Decisi
   const overdueCount = gauge('backsnap_pvcs_without_recent_backup', 'PVCs in scope without a successful backup within twice their schedule interval', []);
   const scrapeError = gauge('backsnap_cluster_scrape_error', '1 when the cluster could not be read for the backup metrics', []);
 
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (route === undefined || !route.startsWith('/hooks/')) return;
-    const code = String(reply.statusCode);
-    hookDuration.observe({ route, code }, reply.elapsedTime / 1000);
-    if (reply.statusCode >= 400) hookErrors.inc({ route, code });
-  });
+  const authenticated = gauge('backsnap_hook_authentication_enabled', '0 when hook calls are accepted without a bearer token (BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS)', []);
+  authenticated.set(deps.config.hookTokens.length > 0 ? 1 : 0);
 
-  app.get('/metrics', async (request, reply) => {
+  const instrumentHooks = (hooks: FastifyInstance): void => {
+    hooks.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unknown';
+      const code = String(reply.statusCode);
+      hookDuration.observe({ route, code }, reply.elapsedTime / 1000);
+      if (reply.statusCode >= 400) hookErrors.inc({ route, code });
+    });
+  };
+
+  const registerRoute = (app: FastifyInstance): void => void app.get('/metrics', async (request, reply) => {
     try {
       const state = await readClusterState(deps.cluster());
       const rows = backupMetrics(state, deps.config, deps.now());
@@ -65,5 +77,5 @@ export function registerMetrics(app: FastifyInstance, deps: MetricsDeps): Decisi
     }
     return reply.type(registry.contentType).send(await registry.metrics());
   });
-  return (route, reason) => decisions.inc({ route, reason });
+  return { instrumentHooks, registerRoute, recordDecision: (route, reason) => decisions.inc({ route, reason }) };
 }

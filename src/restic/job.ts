@@ -1,6 +1,6 @@
 // The restic Job both backups and restores run: a hardened Pod, credentials only from a Secret.
 import type { Config } from '../config.ts';
-import type { Job, Labels, PodSpec, Secret, Toleration } from '../kube/types.ts';
+import type { Job, Labels, PodSpec, Toleration } from '../kube/types.ts';
 import { RUN_UID_LABEL } from '../labels.ts';
 
 export const RESTIC_CONTAINER = 'restic';
@@ -38,18 +38,6 @@ export interface ResticJobInput {
   readOnly: boolean;
   /** Linux capabilities beyond none: reading (backup) or writing with original owners (restore). */
   capabilities: string[];
-}
-
-/** Everything restic needs to reach the repository; mounted with envFrom, never as literal env. */
-export function credentialsSecret(name: string, namespace: string, labels: Labels, annotations: Labels, repository: string, config: Config): Secret {
-  const values: Record<string, string> = { ...config.repositoryEnv, RESTIC_REPOSITORY: repository };
-  const data: Record<string, string> = {};
-  for (const key of Object.keys(values).sort()) data[key] = Buffer.from(values[key] ?? '', 'utf8').toString('base64');
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, annotations }, type: 'Opaque', data };
-}
-
-export function repositoryOf(config: Config, namespace: string, pvc: string): string {
-  return `${config.repositoryBase}/${namespace}/${pvc}`;
 }
 
 export function resticJob(input: ResticJobInput, config: Config): Job {

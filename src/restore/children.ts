@@ -3,7 +3,8 @@ import type { Config } from '../config.ts';
 import type { Job, Labels, Namespace, PersistentVolumeClaim, Secret } from '../kube/types.ts';
 import { MANAGED_BY, RESTORING_ANNOTATION, STARTED_AT_ANNOTATION } from '../labels.ts';
 import { boundedName } from '../names.ts';
-import { credentialsSecret, placementOf, repositoryOf, resticJob } from '../restic/job.ts';
+import { credentialsSecret } from '../restic/credentials.ts';
+import { placementOf, resticJob } from '../restic/job.ts';
 import { RESTORE_SCRIPT } from '../restic/scripts.ts';
 import type { RestorePlan } from './types.ts';
 
@@ -26,7 +27,7 @@ function annotations(plan: RestoreRun): Labels {
 }
 
 export function restoreSecret(plan: RestoreRun, config: Config): Secret {
-  const repository = repositoryOf(config, plan.sourceNamespace, plan.sourcePvc);
+  const repository = { namespace: plan.sourceNamespace, pvc: plan.sourcePvc };
   return credentialsSecret(restoreChildName(plan.name), plan.namespace, labels(plan), annotations(plan), repository, config);
 }
 

@@ -1,11 +1,9 @@
 // POST /v1/housekeeping and GET /debug/schedules against an in-memory cluster.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { buildApp } from '../../src/app.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
-import { backup, namespace, pvc, restore, testConfig } from '../support/fixtures.ts';
+import { backup, namespace, pvc, restore, testConfig, testServers } from '../support/fixtures.ts';
 import { memoryCluster } from '../support/memory-cluster.ts';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
@@ -24,7 +22,7 @@ function setup(backups: PVCBackup[], env: Record<string, string> = {}) {
     pvcs: [{ ...pvc('data'), metadata: { ...pvc('data').metadata, creationTimestamp: '2026-11-01T00:00:00Z' } }],
     namespaces: [namespace('apps', { 'backsnap.skyb.it/schedule': '0 11 * * *' })],
   });
-  const app = buildApp({ config: testConfig({ BACKSNAP_HOUSEKEEPING_TOKEN: TOKEN, ...env }), logger: pino({ level: 'silent' }), now: () => NOW, cluster });
+  const app = testServers(testConfig({ BACKSNAP_HOUSEKEEPING_TOKEN: TOKEN, ...env }), NOW, cluster).operations;
   return { app, cluster };
 }
 
@@ -72,7 +70,7 @@ describe('housekeeping', () => {
     const { app } = setup([]);
     assert.equal((await app.inject({ method: 'POST', url: '/v1/housekeeping' })).statusCode, 401);
     assert.equal((await app.inject({ method: 'POST', url: '/v1/housekeeping', headers: { authorization: 'Bearer x' } })).statusCode, 401);
-    const disabled = buildApp({ config: testConfig(), logger: pino({ level: 'silent' }), cluster: memoryCluster({ backups: [], restores: [], pvcs: [], namespaces: [] }) });
+    const disabled = testServers(testConfig(), NOW, memoryCluster({ backups: [], restores: [], pvcs: [], namespaces: [] })).operations;
     assert.equal((await disabled.inject({ method: 'POST', url: '/v1/housekeeping' })).statusCode, 503);
   });
 

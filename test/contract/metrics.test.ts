@@ -1,14 +1,12 @@
 // GET /metrics: per-PVC backup state from the cluster and hook metrics by route.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { buildApp } from '../../src/app.ts';
-import { BACKUP_CHILD_GROUPS, backup, namespace, pvc, syncRequest, testConfig } from '../support/fixtures.ts';
+import { BACKUP_CHILD_GROUPS, HOOK_AUTH, backup, namespace, pvc, syncRequest, testConfig, testServers } from '../support/fixtures.ts';
 import { memoryCluster } from '../support/memory-cluster.ts';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 
-function app() {
+function servers() {
   const created = { ...pvc('data'), metadata: { ...pvc('data').metadata, creationTimestamp: '2026-11-01T00:00:00Z' } };
   const stale = { ...pvc('old'), metadata: { ...pvc('old').metadata, creationTimestamp: '2026-11-01T00:00:00Z' } };
   const cluster = memoryCluster({
@@ -20,13 +18,12 @@ function app() {
     pvcs: [created, stale],
     namespaces: [namespace('apps')],
   });
-  return buildApp({ config: testConfig(), logger: pino({ level: 'silent' }), now: () => NOW, cluster });
+  return testServers(testConfig(), NOW, cluster);
 }
 
 describe('/metrics', () => {
   it("shows each PVC's last success, duration, schedule interval and overdue state", async () => {
-    const server = app();
-    const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+    const text = (await servers().metrics.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(text, /backsnap_backup_last_success_timestamp_seconds\{namespace="apps",pvc="data"\} 1795917640\b/);
     assert.match(text, /backsnap_backup_last_duration_seconds\{namespace="apps",pvc="data"\} 100\b/);
     assert.match(text, /backsnap_backup_last_failed\{namespace="apps",pvc="data"\} 0\b/);
@@ -40,12 +37,15 @@ describe('/metrics', () => {
   });
 
   it('counts hook latency and errors by route', async () => {
-    const server = app();
-    await server.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data')], BACKUP_CHILD_GROUPS) });
-    await server.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json' } });
-    const text = (await server.inject({ method: 'GET', url: '/metrics' })).body;
+    const { hooks, metrics } = servers();
+    await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data')], BACKUP_CHILD_GROUPS), headers: HOOK_AUTH });
+    await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json', ...HOOK_AUTH } });
+    await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json' } });
+    const text = (await metrics.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(text, /backsnap_hook_duration_seconds_count\{route="\/hooks\/pvcbackup\/sync",code="200"\} 1\b/);
     assert.match(text, /backsnap_hook_errors_total\{route="\/hooks\/pvcbackup\/sync",code="400"\} 1\b/);
+    assert.match(text, /backsnap_hook_errors_total\{route="\/hooks\/pvcbackup\/sync",code="401"\} 1\b/);
+    assert.match(text, /backsnap_hook_authentication_enabled 1\b/);
     assert.match(text, /backsnap_hook_decisions_total\{route="\/hooks\/pvcbackup\/sync",reason="SnapshotPending"\} 1\b/);
   });
 });

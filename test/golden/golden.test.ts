@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { testApp, testConfig } from '../support/fixtures.ts';
+import { HOOK_AUTH, testApp, testConfig } from '../support/fixtures.ts';
 
 const NOW = new Date('2026-11-29T07:24:00Z');
 const app = testApp(testConfig(), NOW);
@@ -74,7 +74,7 @@ const cases: { name: string; url: string; body: () => unknown }[] = [
 describe('golden payloads', () => {
   for (const c of cases) {
     it(c.name, async () => {
-      const reply = await app.inject({ method: 'POST', url: c.url, payload: c.body() as object });
+      const reply = await app.inject({ method: 'POST', url: c.url, payload: c.body() as object, headers: HOOK_AUTH });
       assert.equal(reply.statusCode, 200, reply.body);
       const file = new URL(`${c.name}.response.json`, import.meta.url);
       const answer = `${JSON.stringify(reply.json(), null, 2)}\n`;

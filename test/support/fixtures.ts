@@ -1,7 +1,7 @@
 // Builders of Metacontroller v2 payloads and Kubernetes objects for tests.
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
+import { buildServers, type AppDeps, type Servers } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import type { Job, KubeObject, PersistentVolumeClaim, Pod, VolumeSnapshot, Namespace } from '../../src/kube/types.ts';
 import type { CompositeSyncRequest, ObjectGroups } from '../../src/metacontroller/types.ts';
@@ -10,6 +10,9 @@ import type { PVCRestore } from '../../src/restore/types.ts';
 
 export const NOW = new Date('2026-11-29T12:00:00Z');
 export const SECRET_VALUES = ['s3cr3t-restic-password', 'AKIA-test-access-key', 'test-secret-access-key-value'];
+export const HOOK_TOKEN = 'test-hook-token';
+/** What Metacontroller sends with every hook call. */
+export const HOOK_AUTH = { authorization: `Bearer ${HOOK_TOKEN}` };
 
 export const TEST_ENV: Record<string, string> = {
   BACKSNAP_S3_HOST: 'http://minio.backsnap:9000',
@@ -17,6 +20,7 @@ export const TEST_ENV: Record<string, string> = {
   BACKSNAP_RESTIC_PASSWORD: SECRET_VALUES[0] ?? '',
   BACKSNAP_S3_ACCESS_KEY_ID: SECRET_VALUES[1] ?? '',
   BACKSNAP_S3_SECRET_ACCESS_KEY: SECRET_VALUES[2] ?? '',
+  BACKSNAP_HOOK_TOKEN: HOOK_TOKEN,
   BACKSNAP_LOG_LEVEL: 'silent',
 };
 
@@ -26,8 +30,13 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return result.config;
 }
 
+export function testServers(config: Config = testConfig(), now: Date | (() => Date) = NOW, cluster?: AppDeps['cluster']): Servers {
+  return buildServers({ config, logger: pino({ level: 'silent' }), now: typeof now === 'function' ? now : () => now, ...(cluster === undefined ? {} : { cluster }) });
+}
+
+/** The hook server. */
 export function testApp(config: Config = testConfig(), now: Date = NOW): FastifyInstance {
-  return buildApp({ config, logger: pino({ level: 'silent' }), now: () => now });
+  return testServers(config, now).hooks;
 }
 
 export function minutesAgo(minutes: number, from: Date = NOW): string {

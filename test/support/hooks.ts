@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { KubeObject } from '../../src/kube/types.ts';
 import type { CompositeSyncRequest } from '../../src/metacontroller/types.ts';
-import { groups, SECRET_VALUES } from './fixtures.ts';
+import { groups, HOOK_AUTH, SECRET_VALUES } from './fixtures.ts';
 
 export interface SyncAnswer<Status> {
   status: Status;
@@ -12,7 +12,7 @@ export interface SyncAnswer<Status> {
 }
 
 export async function post<T>(app: FastifyInstance, url: string, body: unknown): Promise<T> {
-  const reply = await app.inject({ method: 'POST', url, payload: body as object });
+  const reply = await app.inject({ method: 'POST', url, payload: body as object, headers: HOOK_AUTH });
   assert.equal(reply.statusCode, 200, `${url} answered ${reply.statusCode}: ${reply.body}`);
   return reply.json<T>();
 }

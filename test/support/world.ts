@@ -3,13 +3,11 @@
 // missing from the answer are deleted, new ones created, the status replaced), and every request
 // and every create or delete is recorded, so tests can replay stale observations and count side
 // effects.
-import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
 import type { CompositeSyncRequest } from '../../src/metacontroller/types.ts';
-import { NOW, syncRequest, testConfig } from './fixtures.ts';
+import { NOW, syncRequest, testConfig, testServers } from './fixtures.ts';
 import { assertCompositeShape, assertSafeChildren, post, type SyncAnswer } from './hooks.ts';
 
 export interface RecordedSync<P, S> {
@@ -43,7 +41,7 @@ export class World<P extends KubeObject & { status?: S }, S> {
     this.parent = parent;
     this.related = related;
     this.now = now;
-    this.app = buildApp({ config, logger: pino({ level: 'silent' }), now: () => this.now });
+    this.app = testServers(config, () => this.now).hooks;
   }
 
   advance(ms: number): this {

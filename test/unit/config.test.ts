@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { CONFIG_VARIABLES, namespaceInScope, parseConfig } from '../../src/config.ts';
 import { withConfigTable } from '../../src/config-table.ts';
 
-const minimal = { BACKSNAP_REPOSITORY_BASE: 's3:https://s3.example.com/bucket/', BACKSNAP_RESTIC_PASSWORD: 'pw' };
+const minimal = { BACKSNAP_REPOSITORY_BASE: 's3:https://s3.example.com/bucket/', BACKSNAP_RESTIC_PASSWORD: 'pw', BACKSNAP_HOOK_TOKEN: 'hook' };
 
 describe('configuration', () => {
   it('applies defaults', () => {
@@ -18,7 +18,7 @@ describe('configuration', () => {
   });
 
   it("builds backsnap's S3 base from host and bucket", () => {
-    const result = parseConfig({ BACKSNAP_S3_HOST: 'http://minio:9000/', BACKSNAP_S3_BUCKET: 'b', BACKSNAP_RESTIC_PASSWORD: 'pw', BACKSNAP_S3_ACCESS_KEY_ID: 'ak', BACKSNAP_S3_SECRET_ACCESS_KEY: 'sk' });
+    const result = parseConfig({ BACKSNAP_S3_HOST: 'http://minio:9000/', BACKSNAP_S3_BUCKET: 'b', BACKSNAP_RESTIC_PASSWORD: 'pw', BACKSNAP_S3_ACCESS_KEY_ID: 'ak', BACKSNAP_S3_SECRET_ACCESS_KEY: 'sk', BACKSNAP_HOOK_TOKEN: 'hook' });
     assert.ok(result.ok);
     assert.equal(result.config.repositoryBase, 's3:http://minio:9000/b');
     assert.deepEqual(result.config.repositoryEnv, { RESTIC_PASSWORD: 'pw', AWS_ACCESS_KEY_ID: 'ak', AWS_SECRET_ACCESS_KEY: 'sk' });
@@ -38,6 +38,9 @@ describe('configuration', () => {
     ['bad boolean', { ...minimal, BACKSNAP_MANUAL: 'yes' }, /BACKSNAP_MANUAL/],
     ['bad time zone', { ...minimal, BACKSNAP_TIME_ZONE: 'Mars/Olympus' }, /BACKSNAP_TIME_ZONE/],
     ['bad pass-through name', { ...minimal, 'BACKSNAP_REPOSITORY_ENV_1X': 'v' }, /not a variable name/],
+    ['no hook token', { BACKSNAP_REPOSITORY_BASE: '/repo', BACKSNAP_RESTIC_PASSWORD: 'pw' }, /BACKSNAP_HOOK_TOKEN is required/],
+    ['a previous hook token alone', { BACKSNAP_REPOSITORY_BASE: '/repo', BACKSNAP_RESTIC_PASSWORD: 'pw', BACKSNAP_HOOK_TOKEN_PREVIOUS: 'old' }, /without BACKSNAP_HOOK_TOKEN/],
+    ['one port for two servers', { ...minimal, BACKSNAP_OPERATIONS_PORT: '8080' }, /must differ/],
   ];
   for (const [name, env, error] of invalid) {
     it(`rejects ${name} with a clear error`, () => {
