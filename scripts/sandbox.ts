@@ -3,7 +3,7 @@
 // for a look around until Ctrl-C. `--once` exits after the check (0 when it passed).
 import { join } from 'node:path';
 import { cacheBinDir } from '../test/env/controlplane.ts';
-import { startStack, type Stack } from '../test/e2e/stack.ts';
+import { HOUSEKEEPING_TOKEN, startStack, type Stack } from '../test/e2e/stack.ts';
 import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, volumeManifest } from '../test/e2e/support.ts';
 
 const once = process.argv.includes('--once');
@@ -51,8 +51,8 @@ function lookAround(stack: Stack): void {
   ${kubectl} describe pvcbackup -n ${NS} app-data-now
   ${kubectl} get pvc,jobs,volumesnapshots -n ${NS}
   ${kubectl} annotate namespace ${NS} backsnap.skyb.it/schedule='* * * * *'   # a backup every minute
-  curl ${stack.hooks.url}/metrics | grep backsnap_backup
-  curl -H 'Authorization: Bearer e2e-housekeeping-token' ${stack.hooks.url}/debug/schedules
+  curl ${stack.hooks.metricsUrl}/metrics | grep backsnap_backup
+  curl -H 'Authorization: Bearer ${HOUSEKEEPING_TOKEN}' ${stack.hooks.operationsUrl}/debug/schedules
 Logs: ${stack.hooks.logPath} (hook service), ${stack.metacontroller.logPath} (Metacontroller)`);
 }
 

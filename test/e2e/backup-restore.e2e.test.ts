@@ -56,7 +56,7 @@ describe('backup and restore round trip', () => {
   });
 
   it('shows the PVC\'s last successful backup in /metrics', async () => {
-    const text = await (await fetch(`${stack.hooks.url}/metrics`)).text();
+    const text = await (await fetch(`${stack.hooks.metricsUrl}/metrics`)).text();
     const match = new RegExp(`backsnap_backup_last_success_timestamp_seconds\\{namespace="${NS}",pvc="data"\\} (\\d+)`).exec(text);
     assert.ok(match, 'the metric for the PVC is present');
     assert.ok(Math.abs(Number(match[1]) - Date.now() / 1000) < 600);

@@ -2,7 +2,7 @@
 // every rendered object (server-side dry-run), and no credential appears outside a Secret.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import { applyMetacontrollerCrds } from '../env/metacontroller.ts';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const kubectl = join(cacheBinDir(), 'kubectl');
 const helm = join(cacheBinDir(), 'helm');
-const SENTINELS = { password: 'sentinel-restic-password', accessKey: 'sentinel-access-key', secretKey: 'sentinel-secret-key', token: 'sentinel-housekeeping-token' };
+const SENTINELS = { password: 'sentinel-restic-password', accessKey: 'sentinel-access-key', secretKey: 'sentinel-secret-key', token: 'sentinel-housekeeping-token', hookToken: 'sentinel-hook-token' };
 
 interface Rendered {
   kind: string;
@@ -25,13 +25,12 @@ function documents(yaml: string): Rendered[] {
   return parseAllDocuments(yaml).map((d) => d.toJS() as Rendered | null).filter((o): o is Rendered => o !== null);
 }
 
-function renderKustomize(components: string[] = []): string {
+function renderKustomize(): string {
   // deploy/ with its env files replaced by sentinel credentials, in a copy so nothing is edited.
   const dir = mkdtempSync(join(tmpdir(), 'backsnap-deploy-'));
   try {
     execFileSync('cp', ['-r', join(ROOT, 'deploy'), join(ROOT, 'crds'), join(ROOT, 'metacontroller'), dir]);
-    writeFileSync(join(dir, 'deploy/credentials.env'), `BACKSNAP_RESTIC_PASSWORD=${SENTINELS.password}\nBACKSNAP_S3_ACCESS_KEY_ID=${SENTINELS.accessKey}\nBACKSNAP_S3_SECRET_ACCESS_KEY=${SENTINELS.secretKey}\nBACKSNAP_HOUSEKEEPING_TOKEN=${SENTINELS.token}\n`);
-    if (components.length > 0) appendFileSync(join(dir, 'deploy/kustomization.yaml'), `components:\n${components.map((c) => `  - ${c}\n`).join('')}`);
+    writeFileSync(join(dir, 'deploy/credentials.env'), `BACKSNAP_RESTIC_PASSWORD=${SENTINELS.password}\nBACKSNAP_S3_ACCESS_KEY_ID=${SENTINELS.accessKey}\nBACKSNAP_S3_SECRET_ACCESS_KEY=${SENTINELS.secretKey}\nBACKSNAP_HOUSEKEEPING_TOKEN=${SENTINELS.token}\nBACKSNAP_HOOK_TOKEN=${SENTINELS.hookToken}\n`);
     return execFileSync(kubectl, ['kustomize', join(dir, 'deploy')], { encoding: 'utf8' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -95,14 +94,39 @@ describe('deploy/ manifests', () => {
     assert.ok(output.split('\n').filter((l) => l !== '').every((line) => /serverside-applied \(server dry run\)$/.test(line)), output);
   });
 
-  it('the hook-authentication component makes every hook send the token from the Secret', () => {
-    const yaml = renderKustomize(['components/hook-authentication']);
-    const controllers = documents(yaml).filter((o) => o.kind.endsWith('Controller')) as (Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: { secretRef: { key: string } } } }> } })[];
+  it('the kustomize base makes every hook send the token from the credentials Secret', () => {
+    const objects = documents(renderKustomize());
+    const controllers = objects.filter((o) => o.kind.endsWith('Controller')) as (Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: { type: string; secretRef: { name: string; namespace: string; key: string } } } }> } })[];
     assert.equal(controllers.length, 3);
     for (const controller of controllers) {
-      for (const hook of Object.values(controller.spec.hooks)) assert.equal(hook.webhook.authorization?.secretRef.key, 'BACKSNAP_HOOK_TOKEN');
+      for (const hook of Object.values(controller.spec.hooks)) assert.deepEqual(hook.webhook.authorization, { type: 'Bearer', secretRef: { name: 'backsnap-credentials', namespace: 'backsnap', key: 'BACKSNAP_HOOK_TOKEN' } });
     }
-    dryRun(yaml);
+    const secret = objects.find((o) => o.kind === 'Secret') as Rendered & { data: Record<string, string> };
+    assert.equal(Buffer.from(secret.data['BACKSNAP_HOOK_TOKEN'] ?? '', 'base64').toString(), SENTINELS.hookToken, 'the service reads the same key (envFrom)');
+  });
+
+  it('the NetworkPolicies admit exactly Metacontroller to the hooks, the CronJob to the operations and monitoring to the metrics', () => {
+    type Policy = Rendered & { spec: { podSelector: unknown; policyTypes: string[]; ingress: { from: unknown[]; ports: { port: number }[] }[] } };
+    const kustomized = documents(renderKustomize());
+    const cronJob = kustomized.find((o) => o.kind === 'CronJob') as Rendered & { spec: { jobTemplate: { spec: { template: { metadata: { labels: Record<string, string> } } } } } };
+    const service = kustomized.find((o) => o.kind === 'Service') as Rendered & { spec: { ports: { name: string; port: number; targetPort: string }[] } };
+    const expected = (metacontroller: unknown, housekeepingPods: unknown, monitoring: unknown) => [
+      { from: [{ namespaceSelector: metacontroller }], ports: [{ port: 8080 }] },
+      { from: [{ podSelector: housekeepingPods }], ports: [{ port: 8081 }] },
+      { from: [{ namespaceSelector: monitoring }], ports: [{ port: 9090 }] },
+    ];
+    const byName = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } });
+    const policy = kustomized.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
+    assert.equal(policy.length, 1);
+    assert.deepEqual(policy[0]?.spec.policyTypes, ['Ingress']);
+    assert.deepEqual(policy[0]?.spec.ingress, expected(byName('metacontroller'), { matchLabels: cronJob.spec.jobTemplate.spec.template.metadata.labels }, byName('monitoring')));
+    assert.deepEqual(service.spec.ports.map((p) => [p.name, p.port]), [['hooks', 80], ['operations', 8081], ['metrics', 9090]]);
+
+    const helmed = documents(renderHelm(['--set', 'metacontroller.namespaceSelector.matchLabels.team=platform']));
+    const helmPolicy = helmed.filter((o) => o.kind === 'NetworkPolicy') as Policy[];
+    const helmCron = helmed.find((o) => o.kind === 'CronJob') as typeof cronJob;
+    assert.equal(helmPolicy.length, 1);
+    assert.deepEqual(helmPolicy[0]?.spec.ingress, expected({ matchLabels: { 'kubernetes.io/metadata.name': 'metacontroller', team: 'platform' } }, { matchLabels: helmCron.spec.jobTemplate.spec.template.metadata.labels }, byName('monitoring')));
   });
 
   it('the kustomize base keeps credentials in its Secret only', () => {
@@ -110,15 +134,30 @@ describe('deploy/ manifests', () => {
   });
 
   it('the Helm chart is accepted by the API server, with and without hook authentication', () => {
-    for (const extra of [[], ['--set', 'metacontroller.hookAuthentication=true', '--set', 'replicaCount=3', '--set', 'app.namespaces.exclude={kube-system,tmp}']]) {
+    for (const extra of [[], ['--set', 'metacontroller.hookAuthentication=false', '--set', 'replicaCount=3', '--set', 'app.namespaces.exclude={kube-system,tmp}']]) {
       const yaml = renderHelm(extra);
       const output = dryRun(yaml);
       assert.equal(output.trim().split('\n').length, documents(yaml).length, output);
     }
   });
 
+  it('the Helm chart authenticates hooks by default and opts out only explicitly', () => {
+    type Controller = Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: unknown } }> } };
+    type Deployment = Rendered & { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    const defaults = documents(renderHelm());
+    for (const c of defaults.filter((o) => o.kind.endsWith('Controller')) as Controller[]) {
+      for (const hook of Object.values(c.spec.hooks)) assert.ok(hook.webhook.authorization !== undefined, `${c.metadata.name} sends a token`);
+    }
+    const secret = defaults.find((o) => o.kind === 'Secret') as Rendered & { data: Record<string, string> };
+    assert.ok(Buffer.from(secret.data['BACKSNAP_HOOK_TOKEN'] ?? '', 'base64').toString().length >= 32, 'a generated token');
+    const envOf = (objects: Rendered[]) => (objects.find((o) => o.kind === 'Deployment') as Deployment).spec.template.spec.containers[0]?.env ?? [];
+    assert.ok(!envOf(defaults).some((e) => e.name === 'BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS'));
+    const insecure = envOf(documents(renderHelm(['--set', 'metacontroller.hookAuthentication=false'])));
+    assert.deepEqual(insecure.find((e) => e.name === 'BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS'), { name: 'BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS', value: 'true' });
+  });
+
   it('the Helm chart keeps credentials in its Secret only, or in an existing Secret', () => {
-    assertCredentialsOnlyInSecrets(documents(renderHelm(['--set', 'metacontroller.hookAuthentication=true', '--set', 'metrics.prometheusRule.enabled=true'])));
+    assertCredentialsOnlyInSecrets(documents(renderHelm(['--set', 'metrics.prometheusRule.enabled=true'])));
     const external = documents(execFileSync(helm, ['template', 'backsnap', join(ROOT, 'deploy/helm/backsnap-ts'), '--kube-version', '1.36.0', '--set', 'app.repositoryBase=rest:https://backup.example.com/', '--set', 'app.existingSecret=mine'], { encoding: 'utf8' }));
     assert.ok(!external.some((o) => o.kind === 'Secret'), 'no Secret is rendered with existingSecret');
   });

@@ -80,7 +80,7 @@ describe('scheduled backups', () => {
     for (const b of settled.filter((b) => b.status?.result === 'Succeeded').sort((a, b) => (a.status?.finishedAt ?? '').localeCompare(b.status?.finishedAt ?? ''))) newest.set(pvcOf(b), b.metadata.name);
     // Every backup's 30s TTL has passed once the newest finished more than 30s ago.
     await waitFor('all TTLs to pass', async () => (settled.every((b) => Date.now() - Date.parse(b.status?.finishedAt ?? '') > 31_000) ? true : undefined), { timeoutMs: 60_000, intervalMs: 1000 });
-    const reply = await fetch(`${stack.hooks.url}/v1/housekeeping`, { method: 'POST', headers: { authorization: `Bearer ${HOUSEKEEPING_TOKEN}` } });
+    const reply = await fetch(`${stack.hooks.operationsUrl}/v1/housekeeping`, { method: 'POST', headers: { authorization: `Bearer ${HOUSEKEEPING_TOKEN}` } });
     assert.equal(reply.status, 200);
     const summary = (await reply.json()) as { deleted: { name: string }[] };
     assert.equal(summary.deleted.length, settled.length - newest.size);

@@ -1,6 +1,7 @@
 // Everything the end-to-end tests and the sandbox run on, on loopback: the local control plane,
 // MinIO, the node agent stand-in, the real Metacontroller, and the hook service started with
 // the configuration names that deploy/ ships (deploy/backsnap.env), so what is shipped is tested.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +12,24 @@ import { startMinio, type Minio } from '../env/minio.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/processes.ts';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import { applyMetacontrollerCrds, startMetacontroller, type Metacontroller } from '../env/metacontroller.ts';
+import { namespacePassword } from '../../src/restic/credentials.ts';
 import { startAudit, type Audit, type AuditReport } from './audit.ts';
+import { findLeaks } from './leaks.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-export const RESTIC_PASSWORD = 'e2e-restic-password';
-export const HOUSEKEEPING_TOKEN = 'e2e-housekeeping-token';
+export const RESTIC_PASSWORD = `e2e-restic-password-${randomBytes(6).toString('hex')}`;
+export const HOUSEKEEPING_TOKEN = `e2e-housekeeping-token-${randomBytes(6).toString('hex')}`;
+/** Where deploy/ puts the service and its credentials (metacontroller/*.yaml read the hook token there). */
+export const OPERATOR_NAMESPACE = 'backsnap';
+export const CREDENTIALS_SECRET = 'backsnap-credentials';
 
 export interface HookService {
+  /** The hook routes (Metacontroller's port). */
   url: string;
+  /** /v1/housekeeping and /debug/schedules. */
+  operationsUrl: string;
+  /** /metrics and the probes. */
+  metricsUrl: string;
   logPath: string;
   managed: Managed;
   stop(): Promise<void>;
@@ -34,7 +45,7 @@ export interface Stack {
   metacontroller: Metacontroller;
   /** Every Job and run since the stack started. */
   audit: Audit;
-  /** Checks the exactly-once invariants (audit.ts); throws with every violation. */
+  /** Checks the exactly-once invariants (audit.ts) and that no credential leaked (leaks.ts); throws with every violation. */
   verify(): Promise<AuditReport>;
   /** The hook service's environment, for restarts with changes. */
   hookEnv: Record<string, string>;
@@ -67,21 +78,35 @@ export function shippedConfig(): Record<string, string> {
   return env;
 }
 
-async function startHooks(env: Record<string, string>, dir: string, kubeconfigPath: string, port: number): Promise<HookService> {
+interface HookPorts {
+  hooks: number;
+  operations: number;
+  metrics: number;
+}
+
+async function startHooks(env: Record<string, string>, dir: string, kubeconfigPath: string, ports: HookPorts): Promise<HookService> {
   const logPath = join(dir, 'hooks.log');
   const managed: Managed = startManaged({
     name: 'hooks',
     command: process.execPath,
     args: [join(ROOT, 'src/main.ts')],
     logPath,
-    env: { PATH: process.env['PATH'] ?? '', KUBECONFIG: kubeconfigPath, ...env, BACKSNAP_HOST: '127.0.0.1', BACKSNAP_PORT: String(port) },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      KUBECONFIG: kubeconfigPath,
+      ...env,
+      BACKSNAP_HOST: '127.0.0.1',
+      BACKSNAP_PORT: String(ports.hooks),
+      BACKSNAP_OPERATIONS_PORT: String(ports.operations),
+      BACKSNAP_METRICS_PORT: String(ports.metrics),
+    },
   });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('the hook service to be ready', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), {
+  const at = (port: number) => `http://127.0.0.1:${port}`;
+  await waitFor('the hook service to be ready', async () => ((await fetch(`${at(ports.metrics)}/readyz`)).ok ? true : undefined), {
     timeoutMs: 30_000,
     failFast: () => (managed.child.exitCode !== null ? `exited: ${logTail(logPath)}` : undefined),
   });
-  return { url, logPath, managed, stop: () => managed.stop() };
+  return { url: at(ports.hooks), operationsUrl: at(ports.operations), metricsUrl: at(ports.metrics), logPath, managed, stop: () => managed.stop() };
 }
 
 type Hook = { webhook?: { url?: string; path?: string; service?: unknown } };
@@ -157,11 +182,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     running.set('node agent', () => agent.stop());
     await applyCrds(kube);
     await applyMetacontrollerCrds(kube);
+    // The password a namespace's repositories were written with (src/restic/credentials.ts).
+    const perNamespace = opts.hookEnv?.['BACKSNAP_PER_NAMESPACE_PASSWORDS'] === 'true';
+    const passwordOf = (namespace: string) => (perNamespace ? namespacePassword(RESTIC_PASSWORD, namespace) : RESTIC_PASSWORD);
     const audit = startAudit({
       kube,
       repositoryOf: (namespace, pvc) => ({
         url: `s3:${minio.endpoint}/${minio.bucket}/${namespace}/${pvc}`,
-        env: { RESTIC_PASSWORD, AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
+        env: { RESTIC_PASSWORD: passwordOf(namespace), AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
       }),
       log,
     });
@@ -175,6 +203,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       BACKSNAP_S3_SECRET_ACCESS_KEY: minio.secretKey,
       BACKSNAP_RESTIC_PASSWORD: RESTIC_PASSWORD,
       BACKSNAP_HOUSEKEEPING_TOKEN: HOUSEKEEPING_TOKEN,
+      BACKSNAP_HOOK_TOKEN: randomBytes(24).toString('hex'),
       // No default schedule: only namespaces a test annotates get automatic backups.
       BACKSNAP_SCHEDULE: '',
       BACKSNAP_SNAPSHOT_TIMEOUT: '20s',
@@ -185,9 +214,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       BACKSNAP_LOG_LEVEL: 'info',
       ...opts.hookEnv,
     };
-    // A fixed port, like a Service in front of the hook Pods: restarts keep the address.
-    const hookPort = await freePort();
-    let hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+    // Every credential the stack ever used, for the leak check.
+    const credentials = new Map<string, string>();
+    const rememberCredentials = () => {
+      for (const [name, value] of Object.entries(hookEnv)) {
+        const known = [...credentials.values()].includes(value);
+        if (/TOKEN|PASSWORD|SECRET|ACCESS_KEY/.test(name) && value.length >= 8 && !known) credentials.set(`${name} (value ${credentials.size + 1})`, value);
+      }
+    };
+    rememberCredentials();
+    // The hook token where deploy/ keeps it: Metacontroller reads it from this Secret (the
+    // webhooks' authorization in metacontroller/*.yaml), the service from its environment.
+    await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } });
+    await kube.create(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/secrets`, {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: CREDENTIALS_SECRET }, stringData: { BACKSNAP_HOOK_TOKEN: hookEnv['BACKSNAP_HOOK_TOKEN'] },
+    });
+    // Fixed ports, like a Service in front of the hook Pods: restarts keep the addresses.
+    const ports: HookPorts = { hooks: await freePort(), operations: await freePort(), metrics: await freePort() };
+    let hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, ports);
     running.set('hooks', () => hooks.stop());
     await applyControllers(kube, hooks.url);
     const metacontrollerLog = join(dir, 'metacontroller.log');
@@ -212,14 +256,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       async verify() {
         const report = await audit.check();
         log(`audit: ${report.runs} runs, ${report.jobs} Jobs, ${report.repositories.map((r) => `${r.snapshots}/${r.successfulBackups}`).join(' ')} snapshots/successful backups per repository`);
-        if (report.violations.length > 0) throw new Error(`exactly-once audit failed (logs in ${dir}):\n- ${report.violations.join('\n- ')}`);
+        const namespaces = (await kube.list<{ metadata: { name: string } }>('/api/v1/namespaces')).items.map((n) => n.metadata.name);
+        for (const ns of namespaces) credentials.set(`the restic password of namespace ${ns}`, namespacePassword(RESTIC_PASSWORD, ns));
+        const leaks = await findLeaks({ kube, credentials, logs: [hooks.logPath, metacontrollerLog], urls: [`${hooks.metricsUrl}/metrics`] });
+        const problems = [...report.violations, ...leaks];
+        if (problems.length > 0) throw new Error(`the stack's invariants do not hold (logs in ${dir}):\n- ${problems.join('\n- ')}`);
         return report;
       },
       hookEnv,
       async restartHooks(env = {}) {
         await hooks.stop();
         Object.assign(hookEnv, env);
-        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+        rememberCredentials();
+        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, ports);
       },
       async killHooks() {
         const pid = hooks.managed.child.pid;
@@ -227,7 +276,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await hooks.managed.exited;
       },
       async startHooks() {
-        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, hookPort);
+        hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, ports);
       },
       async restartMetacontroller() {
         await metacontroller.stop();

@@ -48,7 +48,8 @@ export async function startMinio(opts: { dir: string; bucket?: string; log?: (li
   const [port, consolePort] = [await freePort(), await freePort()];
   const dataDir = join(opts.dir, 'minio-data');
   mkdirSync(dataDir, { recursive: true });
-  const accessKey = 'backsnap-test';
+  // Random, so a leak check can tell it from names like the test StorageClass.
+  const accessKey = `minio-${randomBytes(8).toString('hex')}`;
   const secretKey = randomBytes(16).toString('hex');
   const p = startManaged({
     name: 'minio',
