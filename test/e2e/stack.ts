@@ -16,6 +16,8 @@ import { namespacePassword } from '../../src/restic/credentials.ts';
 import { startAudit, type Audit, type AuditReport } from './audit.ts';
 import { findLeaks } from './leaks.ts';
 
+const BACKSNAP = '/apis/backsnap.skyb.it/v1alpha1';
+
 const ROOT = new URL('../../', import.meta.url).pathname;
 export const RESTIC_PASSWORD = `e2e-restic-password-${randomBytes(6).toString('hex')}`;
 export const HOUSEKEEPING_TOKEN = `e2e-housekeeping-token-${randomBytes(6).toString('hex')}`;
@@ -182,6 +184,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     running.set('node agent', () => agent.stop());
     await applyCrds(kube);
     await applyMetacontrollerCrds(kube);
+    // Established is not yet served: the audit's watches start once a list answers.
+    await waitFor('the backsnap CRDs to be served', async () => ((await kube.list(`${BACKSNAP}/pvcbackups`).catch(() => undefined)) === undefined ? undefined : true));
+    await waitFor('the backsnap CRDs to be served', async () => ((await kube.list(`${BACKSNAP}/pvcrestores`).catch(() => undefined)) === undefined ? undefined : true));
     // The password a namespace's repositories were written with (src/restic/credentials.ts).
     const perNamespace = opts.hookEnv?.['BACKSNAP_PER_NAMESPACE_PASSWORDS'] === 'true';
     const passwordOf = (namespace: string) => (perNamespace ? namespacePassword(RESTIC_PASSWORD, namespace) : RESTIC_PASSWORD);
