@@ -1,6 +1,7 @@
 // Configuration of the hook service, from environment variables, validated once at start.
 // Every variable is listed in CONFIG_VARIABLES (the README's table is checked against it).
 import { parseGoDuration } from './duration.ts';
+import { parsePolicy } from './retention/policy.ts';
 import { PVCBackupSpecSchema, type PVCBackupSpec } from './schema/pvcbackup.ts';
 import { validator } from './schema/validate.ts';
 
@@ -35,6 +36,12 @@ export interface Config {
   resultGraceMs: number;
   housekeepingGraceMs: number;
   nudgeIntervalMs: number;
+  /** The default retention policy (src/retention/policy.ts), validated. */
+  retention: string;
+  pruneIntervalMs: number;
+  checkIntervalMs: number;
+  /** `restic check --read-data-subset`, e.g. `5%` or `1/20`. */
+  checkReadDataSubset: string;
   jobBackoffLimit: number;
   allowCrossNamespaceRestore: boolean;
   /** Bearer tokens accepted on hook calls: the current one and, during a rotation, the previous one. Empty only with the opt-out. */
@@ -85,6 +92,10 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_START_GRACE', default: '2m', description: 'How long a missing or unbound source PVC (or missing namespace) is waited for before the run fails.' },
   { name: 'BACKSNAP_RESULT_GRACE', default: '1m', description: "How long a finished Job's Pod is waited for to read restic's summary." },
   { name: 'BACKSNAP_HOUSEKEEPING_GRACE', default: '15m', description: 'Housekeeping creates a due automatic backup itself when the scheduler is this late (a safety net).' },
+  { name: 'BACKSNAP_RETENTION', default: 'last=1,hourly=12,daily=7,weekly=2,monthly=2', description: "Retention of each PVC's snapshots, applied by `restic forget` after every successful backup (backsnap's policy by default). Rules `last`, `hourly`, `daily`, `weekly`, `monthly`, `yearly` (counts) and `within` (e.g. `30d`), or `all`; a PVC's or Namespace's `backsnap.skyb.it/retention` annotation overrides it." },
+  { name: 'BACKSNAP_PRUNE_INTERVAL', default: '168h', description: "How often each repository is pruned (`restic prune`, in the first backup after it is due). `0`: never." },
+  { name: 'BACKSNAP_CHECK_INTERVAL', default: '720h', description: "How often each repository is checked (`restic check --read-data-subset`, in the first backup after it is due). `0`: never." },
+  { name: 'BACKSNAP_CHECK_READ_DATA_SUBSET', default: '5%', description: 'Share of the pack files a check reads and verifies (`5%`, `1/20`, `100%`).' },
   { name: 'BACKSNAP_NUDGE_INTERVAL', default: '30s', description: "How often the service looks for runs whose Job finished (more than 10 s ago) without a recorded result, as after a hook outage while Metacontroller's retry backoff grows, and touches them so Metacontroller syncs them at once; also done at start. `0`: never." },
   { name: 'BACKSNAP_JOB_BACKOFF_LIMIT', default: '2', description: '`backoffLimit` of the Jobs.' },
   { name: 'BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE', default: 'false', description: 'true: any namespace may restore any other namespace\'s backups. Otherwise the source Namespace must list the target in its `backsnap.skyb.it/allow-restore-to` annotation.' },
@@ -205,6 +216,10 @@ export function parseConfig(env: Env): ConfigResult {
     resultGraceMs: duration('BACKSNAP_RESULT_GRACE'),
     housekeepingGraceMs: duration('BACKSNAP_HOUSEKEEPING_GRACE'),
     nudgeIntervalMs: durationOrOff('BACKSNAP_NUDGE_INTERVAL'),
+    retention: get('BACKSNAP_RETENTION').trim(),
+    pruneIntervalMs: durationOrOff('BACKSNAP_PRUNE_INTERVAL'),
+    checkIntervalMs: durationOrOff('BACKSNAP_CHECK_INTERVAL'),
+    checkReadDataSubset: get('BACKSNAP_CHECK_READ_DATA_SUBSET').trim(),
     jobBackoffLimit: int('BACKSNAP_JOB_BACKOFF_LIMIT', 0),
     allowCrossNamespaceRestore: bool('BACKSNAP_ALLOW_CROSS_NAMESPACE_RESTORE'),
     hookTokens: [optional(get('BACKSNAP_HOOK_TOKEN')), optional(get('BACKSNAP_HOOK_TOKEN_PREVIOUS'))].filter((t): t is string => t !== undefined),
@@ -213,6 +228,9 @@ export function parseConfig(env: Env): ConfigResult {
     metricsPort: int('BACKSNAP_METRICS_PORT', 0),
   };
   if (config.image === '') errors.push('BACKSNAP_IMAGE must not be empty');
+  const retention = parsePolicy(config.retention);
+  if (!retention.ok) errors.push(`BACKSNAP_RETENTION=${JSON.stringify(config.retention)}: ${retention.message}`);
+  if (!/^(\d+(\.\d+)?%|\d+\/\d+)$/.test(config.checkReadDataSubset)) errors.push(`BACKSNAP_CHECK_READ_DATA_SUBSET=${JSON.stringify(config.checkReadDataSubset)} is not a share such as 5% or 1/20`);
   for (const name of ['BACKSNAP_HOOK_TOKEN', 'BACKSNAP_HOOK_TOKEN_PREVIOUS', 'BACKSNAP_HOUSEKEEPING_TOKEN', 'BACKSNAP_RESTIC_PASSWORD']) {
     if (get(name).trim().startsWith('change-me')) errors.push(`${name} still has the placeholder of deploy/credentials.env: set a long random value`);
   }

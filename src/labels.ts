@@ -24,3 +24,14 @@ export const TEMPORARY_LABEL = 'backsnap.skyb.it/temporary';
 export const DECORATOR_ANNOTATION = 'metacontroller.k8s.io/decorator-controller';
 /** Name of the scheduler's DecoratorController (metacontroller/pvc-scheduler.yaml). */
 export const SCHEDULER_CONTROLLER = 'backsnap-scheduler';
+/** On a PVC or Namespace: the retention policy of its repositories (src/retention/policy.ts). */
+export const RETENTION_ANNOTATION = 'backsnap.skyb.it/retention';
+/** On PVCs, set by the scheduler: the last prune and check of the PVC's repository (`<RFC 3339> <result>[: message]`). */
+export const LAST_PRUNE_ANNOTATION = 'backsnap.skyb.it/last-prune';
+export const LAST_CHECK_ANNOTATION = 'backsnap.skyb.it/last-check';
+/** On PVCs, set by the scheduler: why the retention policy cannot be used. */
+export const RETENTION_ERROR_ANNOTATION = 'backsnap.skyb.it/retention-error';
+/** On backup and restore Jobs: which repository they open (a hash of `<namespace>/<pvc>`). */
+export const REPOSITORY_LABEL = 'backsnap.skyb.it/repository';
+/** On backup Jobs: their BackupPlan (retention, prune, check) as JSON. */
+export const PLAN_ANNOTATION = 'backsnap.skyb.it/plan';

@@ -1,10 +1,10 @@
 // Literal factories of the objects a PVCBackup owns while it runs.
 import type { Config } from '../config.ts';
 import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../kube/types.ts';
-import { MANAGED_BY, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
+import { MANAGED_BY, PLAN_ANNOTATION, REPOSITORY_LABEL, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
-import { credentialsSecret } from '../restic/credentials.ts';
+import { credentialsSecret, repositoryLabel } from '../restic/credentials.ts';
 import { placementOf, resticJob } from '../restic/job.ts';
 import type { PVCBackupSpec } from './types.ts';
 
@@ -77,18 +77,38 @@ export function temporaryPvc(target: BackupRun, volume: TemporaryVolume): Persis
   };
 }
 
-export function backupJob(target: BackupRun, config: Config): Job {
+/**
+ * What the backup Job does besides the backup, decided when it is created and kept on it (the
+ * annotation), so every later sync reports what the Job was actually told.
+ */
+export interface BackupPlan {
+  retention: { policy: string; source: 'pvc' | 'namespace' | 'default'; flags: string[]; error?: string };
+  prune: boolean;
+  /** `--read-data-subset` of a check, when one is due. */
+  check?: string;
+  /** Remove every lock before the prune: no other run of the repository is going. */
+  unlockAll: boolean;
+}
+
+export function backupJob(target: BackupRun, config: Config, plan: BackupPlan): Job {
   const name = backupChildName(target.name);
   return resticJob(
     {
       name,
       namespace: target.namespace,
       runUid: target.uid,
-      labels: labels(target),
-      annotations: annotations(target),
+      labels: { ...labels(target), [REPOSITORY_LABEL]: repositoryLabel({ namespace: target.namespace, pvc: target.spec.pvc }) },
+      annotations: { ...annotations(target), [PLAN_ANNOTATION]: JSON.stringify(plan) },
       placement: placementOf(target.spec),
       script: BACKUP_SCRIPT,
-      env: { BACKUP_NAMESPACE: target.namespace, BACKUP_VOLUME: target.spec.pvc },
+      env: {
+        BACKUP_NAMESPACE: target.namespace,
+        BACKUP_VOLUME: target.spec.pvc,
+        RETENTION_FLAGS: plan.retention.flags.join(' '),
+        PRUNE: plan.prune ? '1' : '',
+        CHECK_SUBSET: plan.check ?? '',
+        UNLOCK_ALL: plan.unlockAll ? '1' : '',
+      },
       secretName: name,
       claimName: name,
       readOnly: true,

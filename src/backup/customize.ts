@@ -1,9 +1,12 @@
-// Related objects a PVCBackup's sync needs: its source PVC, the Pods of its Job (for restic's
-// summary) and, while it has not finished, the other PVCBackups (for the concurrency gate).
+// Related objects a PVCBackup's sync needs: its source PVC and Namespace (retention policy, the
+// last prune and check), the Pods of its Job (for restic's summary), the Jobs of any namespace that
+// open the same repository (no lock may be removed while one runs) and, while it has not finished,
+// the other PVCBackups (for the concurrency gate).
 // Metacontroller caches this answer per parent generation, so it depends on the spec only
 // (and on whether the backup finished, which at worst keeps a stale rule for a while).
 import type { Config } from '../config.ts';
-import { RUN_UID_LABEL } from '../labels.ts';
+import { REPOSITORY_LABEL, RUN_UID_LABEL } from '../labels.ts';
+import { repositoryLabel } from '../restic/credentials.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import { API_VERSION } from '../schema/crds.ts';
@@ -14,8 +17,10 @@ export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Co
   const namespace = metadata.namespace ?? '';
   const rules: RelatedResourceRule[] = [];
   const pvc = backupPvc(request.parent);
+  rules.push({ apiVersion: 'v1', resource: 'namespaces', names: [namespace] });
   if (pvc !== undefined && pvc !== '') {
     rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace, names: [pvc] });
+    rules.push({ apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { [REPOSITORY_LABEL]: repositoryLabel({ namespace, pvc }) } } });
   }
   if (metadata.uid !== undefined) {
     rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });

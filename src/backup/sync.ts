@@ -3,8 +3,8 @@
 //   Pending ──slot──▶ Running: Secret + VolumeSnapshot ─ready─▶ + temporary PVC + Job ─Complete─▶ Succeeded (children dropped)
 //                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────────────────▶ Failed (Job kept for its logs)
 import type { Config } from '../config.ts';
-import { parseTime } from '../duration.ts';
-import type { Job, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
+import { formatTime, parseTime } from '../duration.ts';
+import type { Job, Namespace, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
 import { secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, identitiesOf, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
@@ -14,7 +14,10 @@ import { failureReason, type RunState } from '../run/status.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
-import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupRun, type BackupTarget } from './children.ts';
+import type { Maintenance } from '../restic/results.ts';
+import type { ExtraCondition } from '../run/status.ts';
+import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupPlan, type BackupRun, type BackupTarget } from './children.ts';
+import { backupPlan } from './plan.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
 
@@ -38,6 +41,9 @@ interface Observed {
   temporaryPvc: PersistentVolumeClaim | undefined;
   job: Job | undefined;
   sourcePvc: PersistentVolumeClaim | undefined;
+  namespace: Namespace | undefined;
+  backups: PVCBackup[];
+  repositoryJobs: Job[];
   pods: Pod[];
 }
 
@@ -49,8 +55,15 @@ function observeBackup(target: BackupTarget, context: Context): Observed {
     temporaryPvc: findObject<PersistentVolumeClaim>(children, 'PersistentVolumeClaim', 'v1', target.namespace, name),
     job: findObject<Job>(children, 'Job', 'batch/v1', target.namespace, name),
     sourcePvc: findObject<PersistentVolumeClaim>(related, 'PersistentVolumeClaim', 'v1', target.namespace, target.spec.pvc),
+    namespace: findObject<Namespace>(related, 'Namespace', 'v1', undefined, target.namespace),
+    backups: objectsOf<PVCBackup>(related, 'PVCBackup', API_VERSION),
+    repositoryJobs: objectsOf<Job>(related, 'Job', 'batch/v1'),
     pods: objectsOf<Pod>(related, 'Pod', 'v1'),
   };
+}
+
+function planOf(target: BackupTarget, observed: Observed, config: Config, now: Date): BackupPlan {
+  return backupPlan({ target, job: observed.job, sourcePvc: observed.sourcePvc, namespace: observed.namespace, backups: observed.backups, repositoryJobs: observed.repositoryJobs }, config, now);
 }
 
 function failed(reason: string, message: string, at: Date): BackupStep {
@@ -120,7 +133,7 @@ function snapshotPhase(run: BackupRun, observed: Observed, config: Config, now: 
     return {
       kind: 'run',
       state: backupRunning(run),
-      children: [...base, temporaryPvc(run, { size, storageClassName }), backupJob(run, config)],
+      children: [...base, temporaryPvc(run, { size, storageClassName }), backupJob(run, config, planOf(run, observed, config, now))],
       resyncAfterSeconds: POLL_SECONDS * 10,
     };
   }
@@ -148,6 +161,7 @@ function progress(target: BackupTarget, context: Context): BackupStep {
   const run: BackupRun = { ...target, startedAt: context.startedAt };
   const observed = observeBackup(target, context);
   if (observed.temporaryPvc === undefined && observed.job === undefined) return snapshotPhase(run, observed, config, now);
+  const plan = planOf(target, observed, config, now);
 
   // The temporary PVC and the Job are created together; one seen without the other is cache lag.
   const size = temporaryVolumeSize(observed);
@@ -156,7 +170,7 @@ function progress(target: BackupTarget, context: Context): BackupStep {
     backupSecret(run, config),
     volumeSnapshot(run, config),
     ...(size === undefined ? [] : [temporaryPvc(run, { size, storageClassName })]),
-    backupJob(run, config),
+    backupJob(run, config, plan),
   ];
   const outcome = jobOutcome(observed.job, observed.pods, config, now);
   switch (outcome.kind) {
@@ -170,7 +184,8 @@ function progress(target: BackupTarget, context: Context): BackupStep {
       }
       const { snapshotId, statistics } = outcome.report;
       const message = `restic snapshot ${snapshotId.slice(0, 8)}: ${statistics.totalFilesProcessed} files, ${statistics.totalBytesProcessed} bytes, ${statistics.dataAddedBytes} bytes added`;
-      return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message, at: outcome.at, fields: { snapshotId, statistics } };
+      const maintained = maintenanceFields(plan, outcome.report, outcome.at);
+      return { kind: 'finish', result: 'Succeeded', reason: 'Succeeded', message, at: outcome.at, fields: { snapshotId, statistics, ...maintained.fields }, conditions: maintained.conditions };
     }
     case 'lost':
       // The Job controller should have failed it at activeDeadlineSeconds; retiring deletes it.
@@ -184,6 +199,36 @@ function progress(target: BackupTarget, context: Context): BackupStep {
         resyncAfterSeconds: outcome.kind === 'running' ? Math.min(POLL_SECONDS * 10, secondsUntil(outcome.lostAt, now)) : POLL_SECONDS * 10,
       };
   }
+}
+
+/** What the plan and the Job's report say about retention, prune and check, for the status. */
+function maintenanceFields(plan: BackupPlan, report: Maintenance, at: Date): { fields: Partial<PVCBackupStatus>; conditions: ExtraCondition[] } {
+  const { policy, source, error } = plan.retention;
+  const retention: NonNullable<PVCBackupStatus['retention']> = { policy, source };
+  if (error !== undefined) retention.error = error;
+  else if (report.retention !== undefined && 'error' in report.retention) retention.error = `restic forget failed: ${report.retention.error}`;
+  else if (report.retention !== undefined) {
+    retention.kept = report.retention.kept;
+    retention.removed = report.retention.removed;
+    if (report.retention.oldest !== undefined) retention.oldestKept = report.retention.oldest;
+  }
+  const maintenance: NonNullable<PVCBackupStatus['maintenance']> = {};
+  const when = formatTime(at);
+  for (const kind of ['prune', 'check'] as const) {
+    const ran = report[kind];
+    if (ran === undefined) continue;
+    maintenance[kind] = 'error' in ran ? { at: when, result: 'Failed', message: ran.error } : { at: when, result: 'Succeeded' };
+  }
+  const conditions: ExtraCondition[] = [];
+  if (maintenance.check !== undefined) {
+    conditions.push(
+      maintenance.check.result === 'Failed'
+        ? { type: 'RepositoryHealthy', status: 'False', reason: 'RepositoryDamaged', message: `restic check failed; forget and prune were skipped: ${maintenance.check.message ?? ''}` }
+        : { type: 'RepositoryHealthy', status: 'True', reason: 'CheckPassed', message: `restic check read ${plan.check ?? ''} of the data` },
+    );
+  }
+  if (retention.error !== undefined) conditions.push({ type: 'RetentionApplied', status: 'False', reason: error !== undefined ? 'InvalidRetentionPolicy' : 'ForgetFailed', message: retention.error });
+  return { fields: { retention, ...(Object.keys(maintenance).length > 0 ? { maintenance } : {}) }, conditions };
 }
 
 const backupDefinition: RunDefinition<PVCBackup, BackupTarget, PVCBackupStatus> = {

@@ -4,6 +4,7 @@
 // derived from the shared one (HMAC-SHA256), so the Secret of a Job in namespace A does not open
 // namespace B's repositories; the derivation is deterministic, so nothing has to be stored.
 import { createHmac } from 'node:crypto';
+import { shortHash } from '../names.ts';
 import type { Config } from '../config.ts';
 import type { Labels, Secret } from '../kube/types.ts';
 
@@ -15,6 +16,11 @@ export interface RepositoryRef {
 /** backsnap's layout: one repository per PVC at `<base>/<namespace>/<pvc>`. */
 export function repositoryOf(config: Pick<Config, 'repositoryBase'>, namespace: string, pvc: string): string {
   return `${config.repositoryBase}/${namespace}/${pvc}`;
+}
+
+/** The value of REPOSITORY_LABEL on the Jobs that open a repository (a label value fits 63 characters). */
+export function repositoryLabel(ref: RepositoryRef): string {
+  return shortHash(`${ref.namespace}/${ref.pvc}`, 32);
 }
 
 /** The password of a namespace's repositories (a pure function of the shared password). */

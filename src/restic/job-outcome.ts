@@ -13,7 +13,7 @@ const JOB_DEADLINE_SLACK_MS = 5 * 60_000;
 
 export type JobOutcome =
   | { kind: 'absent' }
-  | { kind: 'failed'; reason: string; why: string; at: Date }
+  | { kind: 'failed'; reason: string; why: string; at: Date; resticReason?: string }
   | { kind: 'complete'; report: RunReport | undefined; at: Date }
   | { kind: 'collecting'; graceEnds: number }
   | { kind: 'lost'; at: Date }
@@ -25,7 +25,14 @@ export function jobOutcome(job: Job | undefined, pods: readonly Pod[], config: C
   if (isConditionTrue(conditions, 'Failed')) {
     const condition = findCondition(conditions, 'Failed');
     const at = parseTime(condition?.lastTransitionTime) ?? now;
-    return { kind: 'failed', reason: condition?.reason ?? 'Failed', why: failureReport(pods) ?? condition?.message ?? 'the Job failed', at };
+    const report = failureReport(pods);
+    return {
+      kind: 'failed',
+      reason: condition?.reason ?? 'Failed',
+      why: report?.message ?? condition?.message ?? 'the Job failed',
+      at,
+      ...(report?.reason === undefined ? {} : { resticReason: report.reason }),
+    };
   }
   if (isConditionTrue(conditions, 'Complete')) {
     const report = successReport(pods);

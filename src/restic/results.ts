@@ -4,10 +4,17 @@ import type { BackupStatistics } from '../schema/pvcbackup.ts';
 import type { RestoreStatistics } from '../schema/pvcrestore.ts';
 import { RESTIC_CONTAINER } from './job.ts';
 
+/** What the backup Job's forget, prune and check did (absent: not run). */
+export interface Maintenance {
+  retention?: { kept: number; removed: number; oldest?: string } | { error: string };
+  prune?: { ok: true } | { error: string };
+  check?: { ok: true } | { error: string };
+}
+
 export type RunReport =
-  | { kind: 'backup'; snapshotId: string; statistics: BackupStatistics }
+  | ({ kind: 'backup'; snapshotId: string; statistics: BackupStatistics } & Maintenance)
   | { kind: 'restore'; snapshotId: string; statistics: RestoreStatistics | undefined }
-  | { kind: 'text'; message: string };
+  | { kind: 'text'; message: string; reason?: string };
 
 function int(record: Record<string, unknown>, key: string): number {
   const value = record[key];
@@ -18,6 +25,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function outcome(value: unknown): { ok: true } | { error: string } | undefined {
+  if (!isRecord(value)) return undefined;
+  if (typeof value['error'] === 'string') return { error: value['error'] };
+  return value['ok'] === true ? { ok: true } : undefined;
+}
+
+function maintenanceOf(parsed: Record<string, unknown>): Maintenance {
+  const maintenance: Maintenance = {};
+  const retention = parsed['retention'];
+  if (isRecord(retention)) {
+    if (typeof retention['error'] === 'string') maintenance.retention = { error: retention['error'] };
+    else maintenance.retention = { kept: int(retention, 'kept'), removed: int(retention, 'removed'), ...(typeof retention['oldest'] === 'string' && retention['oldest'] !== '' ? { oldest: retention['oldest'] } : {}) };
+  }
+  const prune = outcome(parsed['prune']);
+  if (prune !== undefined) maintenance.prune = prune;
+  const check = outcome(parsed['check']);
+  if (check !== undefined) maintenance.check = check;
+  return maintenance;
+}
+
 /** Parses a termination message; anything that is not one of our JSON shapes is text. */
 export function parseReport(message: string): RunReport {
   let parsed: unknown;
@@ -25,6 +52,14 @@ export function parseReport(message: string): RunReport {
     parsed = JSON.parse(message);
   } catch {
     return { kind: 'text', message: message.trim() };
+  }
+  // The backup script's report: restic's summary plus what forget, prune and check did.
+  if (isRecord(parsed) && parsed['message_type'] === 'backsnap' && isRecord(parsed['backup'])) {
+    const backup = parseReport(JSON.stringify(parsed['backup']));
+    return backup.kind === 'backup' ? { ...backup, ...maintenanceOf(parsed) } : backup;
+  }
+  if (isRecord(parsed) && parsed['message_type'] === 'failure' && typeof parsed['message'] === 'string') {
+    return { kind: 'text', message: parsed['message'], ...(typeof parsed['reason'] === 'string' ? { reason: parsed['reason'] } : {}) };
   }
   if (isRecord(parsed) && parsed['message_type'] === 'summary' && typeof parsed['snapshot_id'] === 'string') {
     return {
@@ -87,9 +122,10 @@ export function successReport(pods: readonly Pod[]): RunReport | undefined {
   return terminated(pods, true);
 }
 
-/** Why the newest failed attempt failed, if a failed Pod is observed. */
-export function failureReport(pods: readonly Pod[]): string | undefined {
+/** Why the newest failed attempt failed, if a failed Pod is observed; `reason` when the script named one. */
+export function failureReport(pods: readonly Pod[]): { message: string; reason?: string } | undefined {
   const report = terminated(pods, false);
   if (report === undefined) return undefined;
-  return report.kind === 'text' ? report.message : 'restic failed';
+  if (report.kind !== 'text') return { message: 'restic failed' };
+  return { message: report.message, ...(report.reason === undefined ? {} : { reason: report.reason }) };
 }

@@ -1,9 +1,9 @@
 // Literal factories of the objects a PVCRestore owns.
 import type { Config } from '../config.ts';
 import type { Job, Labels, Namespace, PersistentVolumeClaim, Secret } from '../kube/types.ts';
-import { MANAGED_BY, RESTORING_ANNOTATION, STARTED_AT_ANNOTATION } from '../labels.ts';
+import { MANAGED_BY, REPOSITORY_LABEL, RESTORING_ANNOTATION, STARTED_AT_ANNOTATION } from '../labels.ts';
 import { boundedName } from '../names.ts';
-import { credentialsSecret } from '../restic/credentials.ts';
+import { credentialsSecret, repositoryLabel } from '../restic/credentials.ts';
 import { placementOf, resticJob } from '../restic/job.ts';
 import { RESTORE_SCRIPT } from '../restic/scripts.ts';
 import type { RestorePlan } from './types.ts';
@@ -67,11 +67,12 @@ export function restoreJob(plan: RestoreRun, config: Config): Job {
       name,
       namespace: plan.namespace,
       runUid: plan.uid,
-      labels: labels(plan),
+      // So a prune of the source repository waits while this restore reads it.
+      labels: { ...labels(plan), [REPOSITORY_LABEL]: repositoryLabel({ namespace: plan.sourceNamespace, pvc: plan.sourcePvc }) },
       annotations: annotations(plan),
       placement: placementOf(plan.spec),
       script: RESTORE_SCRIPT,
-      env: { BACKUP_NAMESPACE: plan.sourceNamespace, BACKUP_VOLUME: plan.sourcePvc, SOURCE_SNAPSHOT: plan.sourceSnapshot },
+      env: { BACKUP_NAMESPACE: plan.sourceNamespace, BACKUP_VOLUME: plan.sourcePvc, SOURCE_SNAPSHOT: plan.sourceSnapshot, RESTORE_AS_OF: plan.restoreAsOf ?? '' },
       secretName: name,
       claimName: plan.targetPvc,
       readOnly: false,

@@ -104,7 +104,8 @@ function preflight(plan: RestorePlan, observed: Observed, config: Config): Check
 }
 
 function restoringMessage(plan: RestorePlan): string {
-  return `restoring snapshot ${plan.sourceSnapshot} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
+  const which = plan.restoreAsOf === undefined ? `snapshot ${plan.sourceSnapshot}` : `the newest snapshot taken at or before ${plan.restoreAsOf}`;
+  return `restoring ${which} of ${plan.sourceNamespace}/${plan.sourcePvc} into PVC ${plan.targetPvc}`;
 }
 
 function start(plan: RestorePlan, context: Context): RestoreStep {
@@ -145,6 +146,8 @@ function progress(plan: RestorePlan, context: Context): RestoreStep {
   const outcome = jobOutcome(observed.job, observed.pods, config, now);
   switch (outcome.kind) {
     case 'failed':
+      // A snapshot that is not (or no longer, after retention) in the repository has its own reason.
+      if (outcome.resticReason === 'SnapshotNotFound') return { kind: 'finish', result: 'Failed', reason: 'SnapshotNotFound', message: outcome.why, at: outcome.at };
       return { kind: 'finish', result: 'Failed', reason: 'JobFailed', message: `restic restore failed (${outcome.reason}): ${outcome.why}`, at: outcome.at };
     case 'collecting':
       return { kind: 'run', state: { phase: 'Running', ...COLLECTING }, children: all, resyncAfterSeconds: Math.min(5, secondsUntil(outcome.graceEnds, now)) };

@@ -19,7 +19,7 @@ import { objectKey } from '../kube/meta.ts';
 import { STARTED_AT_ANNOTATION } from '../labels.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse, ObjectGroups } from '../metacontroller/types.ts';
-import { finishFields, recordedState, runConditions, type RunResult, type RunState, type RunStatusBase } from './status.ts';
+import { finishFields, recordedState, runConditions, type ExtraCondition, type RunResult, type RunState, type RunStatusBase } from './status.ts';
 
 /** How long a started run may show none of its children: far longer than any informer lag. */
 export const CHILDREN_SETTLE_MS = 60_000;
@@ -53,7 +53,7 @@ export interface RunContext<Parent> {
 export type Step<Status> =
   | { kind: 'wait'; state: RunState; resyncAfterSeconds?: number }
   | { kind: 'run'; state: RunState; children: KubeObject[]; fields?: Partial<Status>; resyncAfterSeconds?: number }
-  | { kind: 'finish'; result: RunResult; reason: string; message: string; at: Date; fields?: Partial<Status> };
+  | { kind: 'finish'; result: RunResult; reason: string; message: string; at: Date; fields?: Partial<Status>; conditions?: ExtraCondition[] };
 
 export interface RunDefinition<Parent extends RunParent<Status>, Plan, Status extends RunStatusBase> {
   what: 'backup' | 'restore';
@@ -110,6 +110,7 @@ interface Answer<Status> {
   resyncAfterSeconds?: number;
   /** When the state changed, for the conditions' lastTransitionTime. */
   at: Date;
+  conditions?: ExtraCondition[];
 }
 
 function respond<Status extends RunStatusBase>(parent: RunParent<Status>, answer: Answer<Status>): HookResult<CompositeSyncResponse<Status>> {
@@ -119,7 +120,7 @@ function respond<Status extends RunStatusBase>(parent: RunParent<Status>, answer
     ...answer.fields,
     phase: answer.state.phase,
     message: answer.state.message,
-    conditions: runConditions(previous.conditions, answer.state, answer.at),
+    conditions: runConditions(previous.conditions, answer.state, answer.at, answer.conditions),
   };
   if (parent.metadata.generation !== undefined) status.observedGeneration = parent.metadata.generation;
   const response: CompositeSyncResponse<Status> = { status, children: answer.children };
@@ -154,6 +155,7 @@ function answerStep<Status extends RunStatusBase>(step: Step<Status>, observed: 
         children: retainObserved(observed),
         fields: { ...step.fields, ...(startedAt === undefined ? {} : { startedAt }), ...finishFields(startedAt, step.result, step.at) } as Partial<Status>,
         at: step.at,
+        ...(step.conditions === undefined ? {} : { conditions: step.conditions }),
       };
   }
 }

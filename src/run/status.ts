@@ -40,13 +40,27 @@ function condition(previous: readonly StatusCondition[] | undefined, type: strin
   return { type, status, reason, message, lastTransitionTime };
 }
 
-/** `Ready` is True once the run succeeded; `Failed` is True once it failed. */
-export function runConditions(previous: readonly StatusCondition[] | undefined, state: RunState, at: Date): StatusCondition[] {
+/** A condition a kind adds when it finishes (e.g. `RepositoryHealthy`). */
+export interface ExtraCondition {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+/**
+ * `Ready` is True once the run succeeded; `Failed` is True once it failed. Other conditions are
+ * set when the run finishes and then kept as they are.
+ */
+export function runConditions(previous: readonly StatusCondition[] | undefined, state: RunState, at: Date, extra: readonly ExtraCondition[] = []): StatusCondition[] {
   const failed = state.phase === 'Failed';
-  return [
+  const base = [
     condition(previous, 'Ready', state.phase === 'Succeeded' ? 'True' : 'False', state.reason, state.message, at),
     condition(previous, 'Failed', failed ? 'True' : 'False', failed ? state.reason : 'NotFailed', failed ? state.message : '', at),
   ];
+  const added = extra.map((c) => condition(previous, c.type, c.status, c.reason, c.message, at));
+  const kept = (previous ?? []).filter((c) => c.type !== 'Ready' && c.type !== 'Failed' && !extra.some((e) => e.type === c.type));
+  return [...base, ...[...added, ...kept].sort((a, b) => a.type.localeCompare(b.type))];
 }
 
 export interface FinishFields {

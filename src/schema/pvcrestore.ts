@@ -9,6 +9,9 @@ export const PVCRestoreSpecSchema = Type.Object({
   sourceSnapshot: Type.Optional(
     Type.String({ description: 'restic snapshot to restore: an id or `latest` (default).', minLength: 1, pattern: '^[A-Za-z0-9]+$' }),
   ),
+  restoreAsOf: Type.Optional(
+    Type.String({ format: 'date-time', description: 'backsnap-ts extension: restore the newest snapshot taken at or before this time (RFC 3339); instead of sourceSnapshot.' }),
+  ),
   targetPvc: Type.Optional(ObjectName('PVC to create and restore into (default: sourcePvc). It must not exist yet.')),
   targetPvcSize: Type.Optional(Quantity('Size of the new PVC (default: the size of the source PVC if it still exists).')),
   ttl: Type.Optional(GoDuration('backsnap-ts extension: delete this PVCRestore (never its PVC) this long after it finished.')),

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RelatedResourceRule } from '../../src/metacontroller/types.ts';
+import { repositoryLabel } from '../../src/restic/credentials.ts';
 import { backup, restore, testApp, testConfig } from '../support/fixtures.ts';
 import { post } from '../support/hooks.ts';
 
@@ -9,11 +10,13 @@ const controller = { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'Compos
 type Answer = { relatedResources: RelatedResourceRule[] };
 
 describe('customize hooks', () => {
-  it('a running backup asks for its PVC, its Job Pods and all PVCBackups', async () => {
+  it('a running backup asks for its Namespace, its PVC, the Jobs of its repository, its Job Pods and all PVCBackups', async () => {
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
     assert.deepEqual(Object.keys(answer), ['relatedResources']);
     assert.deepEqual(answer.relatedResources, [
+      { apiVersion: 'v1', resource: 'namespaces', names: ['apps'] },
       { apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace: 'apps', names: ['data'] },
+      { apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { 'backsnap.skyb.it/repository': repositoryLabel({ namespace: 'apps', pvc: 'data' }) } } },
       { apiVersion: 'v1', resource: 'pods', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/run-uid': 'uid-apps-nightly' } } },
       { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups' },
     ]);
@@ -21,13 +24,13 @@ describe('customize hooks', () => {
 
   it('without a cluster-wide limit only this namespace\'s backups matter', async () => {
     const answer = await post<Answer>(testApp(testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '0' })), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
-    assert.deepEqual(answer.relatedResources[2], { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps' });
+    assert.deepEqual(answer.relatedResources.at(-1), { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps' });
   });
 
   it('a finished backup no longer asks for the other backups', async () => {
     const parent = backup('nightly', { pvc: 'data' }, { status: { result: 'Succeeded' } });
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent });
-    assert.equal(answer.relatedResources.length, 2);
+    assert.ok(!answer.relatedResources.some((r) => r.resource === 'pvcbackups'));
   });
 
   it('a cross-namespace restore asks for both namespaces, the target and the source PVC', async () => {

@@ -18,7 +18,7 @@ describe('CRDs', () => {
     assert.deepEqual(backup.spec.required, ['pvc']);
     assert.deepEqual(
       Object.keys(restore.spec.properties).sort(),
-      ['annotations', 'labels', 'nodeSelector', 'priorityClassName', 'sourceNamespace', 'sourcePvc', 'sourceSnapshot', 'targetPvc', 'targetPvcSize', 'tolerations', 'ttl'],
+      ['annotations', 'labels', 'nodeSelector', 'priorityClassName', 'restoreAsOf', 'sourceNamespace', 'sourcePvc', 'sourceSnapshot', 'targetPvc', 'targetPvcSize', 'tolerations', 'ttl'],
     );
     for (const props of [backup, restore]) {
       for (const field of ['startedAt', 'finishedAt', 'duration', 'result']) assert.ok(props.status.properties[field], `status.${field}`);

@@ -14,10 +14,20 @@ describe('termination reports', () => {
   });
   it('takes the newest failed attempt', () => {
     const pods = [terminatedPod('ns', 'u', 1, 'first try', 'p1', '2026-11-29T10:00:00Z'), terminatedPod('ns', 'u', 1, 'second try', 'p2', '2026-11-29T10:05:00Z')];
-    assert.equal(failureReport(pods), 'second try');
+    assert.deepEqual(failureReport(pods), { message: 'second try' });
   });
   it('names the exit code when the Pod left no message', () => {
-    assert.equal(failureReport([terminatedPod('ns', 'u', 137, '')]), 'restic exited with code 137 (Error)');
+    assert.deepEqual(failureReport([terminatedPod('ns', 'u', 137, '')]), { message: 'restic exited with code 137 (Error)' });
+  });
+  it('reads the reason the script named', () => {
+    const message = JSON.stringify({ message_type: 'failure', reason: 'SnapshotNotFound', message: 'snapshot abc is not in the repository' });
+    assert.deepEqual(failureReport([terminatedPod('ns', 'u', 11, message)]), { message: 'snapshot abc is not in the repository', reason: 'SnapshotNotFound' });
+  });
+  it("reads what the backup Job's forget, prune and check did", () => {
+    const message = JSON.stringify({ message_type: 'backsnap', backup: JSON.parse(BACKUP_SUMMARY), retention: { kept: 2, removed: 1, oldest: '2026-11-29T10:00:00.5Z' }, prune: { ok: true }, check: { error: 'pack abc: hash mismatch' } });
+    const report = parseReport(message);
+    assert.equal(report.kind, 'backup');
+    assert.deepEqual(report.kind === 'backup' ? [report.retention, report.prune, report.check] : [], [{ kept: 2, removed: 1, oldest: '2026-11-29T10:00:00.5Z' }, { ok: true }, { error: 'pack abc: hash mismatch' }]);
   });
   it('ignores failed attempts when one succeeded', () => {
     const pods = [terminatedPod('ns', 'u', 1, 'flaky', 'p1'), terminatedPod('ns', 'u', 0, BACKUP_SUMMARY, 'p2')];
