@@ -40,7 +40,7 @@ ln -s site/index.html /data/home`);
   if (!same) say(JSON.stringify({ original, copy }, null, 2));
   // Exactly once: one Job per run, one restic snapshot per successful backup (throws otherwise).
   const audit = await stack.verify();
-  say(`5. exactly once: ${audit.jobs} Jobs for ${audit.runs} runs; ${audit.repositories.map((r) => `${r.snapshots} restic snapshot(s) for ${r.successfulBackups} successful backup(s)`).join('; ')}`);
+  say(`5. exactly once: ${audit.jobs} Jobs for ${audit.runs} runs; ${audit.repositories.map((r) => `${r.snapshots} restic snapshot(s) for ${r.successfulBackups} successful backup(s), ${r.removed} forgotten`).join('; ')}`);
   return same;
 }
 

@@ -37,6 +37,13 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const invalid = gauge('backsnap_backup_schedule_invalid', '1 when the PVC\'s schedule is not a valid cron expression');
   const overdue = gauge('backsnap_backup_overdue', '1 when the PVC has no successful backup within twice its schedule interval');
   const runningFor = gauge('backsnap_backup_running_seconds', 'How long the PVC\'s running backup has been running');
+  const snapshotsKept = gauge('backsnap_repository_snapshots', "Snapshots kept in the PVC's repository after its newest backup's forget");
+  const lastPrune = gauge('backsnap_repository_last_prune_timestamp_seconds', "When the PVC's repository was last pruned (successfully or not)");
+  const pruneFailed = gauge('backsnap_repository_prune_failed', "1 when the last prune of the PVC's repository failed");
+  const lastCheck = gauge('backsnap_repository_last_check_timestamp_seconds', "When the PVC's repository was last checked");
+  const checkFailed = gauge('backsnap_repository_check_failed', "1 when the last check of the PVC's repository found damage");
+  const pruneInterval = gauge('backsnap_repository_prune_interval_seconds', 'BACKSNAP_PRUNE_INTERVAL (0: never)', []);
+  pruneInterval.set(deps.config.pruneIntervalMs / 1000);
   const running = gauge('backsnap_backups_running', 'Backups running in the cluster', []);
   const overdueCount = gauge('backsnap_pvcs_without_recent_backup', 'PVCs in scope without a successful backup within twice their schedule interval', []);
   const scrapeError = gauge('backsnap_cluster_scrape_error', '1 when the cluster could not be read for the backup metrics', []);
@@ -57,7 +64,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     try {
       const state = await readClusterState(deps.cluster());
       const rows = backupMetrics(state, deps.config, deps.now());
-      for (const g of [lastSuccess, lastFailed, lastDuration, interval, invalid, overdue, runningFor]) g.reset();
+      for (const g of [lastSuccess, lastFailed, lastDuration, interval, invalid, overdue, runningFor, snapshotsKept, lastPrune, pruneFailed, lastCheck, checkFailed]) g.reset();
       for (const row of rows) {
         const labels = { namespace: row.namespace, pvc: row.pvc };
         if (row.lastSuccessSeconds !== undefined) lastSuccess.set(labels, row.lastSuccessSeconds);
@@ -67,6 +74,15 @@ export function createMetrics(deps: MetricsDeps): Metrics {
         invalid.set(labels, row.scheduleInvalid ? 1 : 0);
         overdue.set(labels, row.overdue ? 1 : 0);
         if (row.runningSeconds !== undefined) runningFor.set(labels, row.runningSeconds);
+        if (row.snapshotsKept !== undefined) snapshotsKept.set(labels, row.snapshotsKept);
+        if (row.lastPrune !== undefined) {
+          lastPrune.set(labels, row.lastPrune.seconds);
+          pruneFailed.set(labels, row.lastPrune.failed ? 1 : 0);
+        }
+        if (row.lastCheck !== undefined) {
+          lastCheck.set(labels, row.lastCheck.seconds);
+          checkFailed.set(labels, row.lastCheck.failed ? 1 : 0);
+        }
       }
       running.set(state.backups.filter((b) => b.status?.startedAt !== undefined && b.status.result === undefined).length);
       overdueCount.set(rows.filter((r) => r.overdue).length);

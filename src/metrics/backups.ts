@@ -6,6 +6,7 @@ import type { ClusterState } from '../kube/cluster.ts';
 import { backupPvc, type PVCBackup } from '../backup/types.ts';
 import { parseSchedule } from '../schedule/cron.ts';
 import { chooseSchedule } from '../schedule/resolve.ts';
+import { newestRecord, recordOnPvc, type MaintenanceKind, type MaintenanceRecord } from '../retention/maintenance.ts';
 
 export interface PvcBackupMetrics {
   namespace: string;
@@ -19,12 +20,21 @@ export interface PvcBackupMetrics {
   /** No successful backup within twice the schedule interval. */
   overdue: boolean;
   runningSeconds: number | undefined;
+  /** Snapshots kept after the newest backup's forget: the PVC's restore points. */
+  snapshotsKept: number | undefined;
+  lastPrune: { seconds: number; failed: boolean } | undefined;
+  lastCheck: { seconds: number; failed: boolean } | undefined;
 }
 
 const seconds = (t: string | undefined) => {
   const d = parseTime(t);
   return d === undefined ? undefined : d.getTime() / 1000;
 };
+
+function lastRun(record: MaintenanceRecord | undefined): { seconds: number; failed: boolean } | undefined {
+  const at = seconds(record?.at);
+  return record === undefined || at === undefined ? undefined : { seconds: at, failed: record.result === 'Failed' };
+}
 
 export function backupMetrics(state: ClusterState, config: Config, now: Date): PvcBackupMetrics[] {
   const namespaces = new Map(state.namespaces.map((n) => [n.metadata.name, n]));
@@ -54,6 +64,8 @@ export function backupMetrics(state: ClusterState, config: Config, now: Date): P
         } else scheduleInvalid = true;
       }
       const lastSuccessSeconds = seconds(lastSuccess?.status?.finishedAt);
+      const newest = (kind: MaintenanceKind) => newestRecord([recordOnPvc(pvc, kind), ...backups.map((b) => b.status?.maintenance?.[kind])]);
+      const kept = finished.filter((b) => b.status?.retention?.kept !== undefined).at(-1)?.status?.retention?.kept;
       const since = lastSuccessSeconds ?? seconds(pvc.metadata.creationTimestamp) ?? now.getTime() / 1000;
       return {
         namespace: ns,
@@ -65,6 +77,9 @@ export function backupMetrics(state: ClusterState, config: Config, now: Date): P
         scheduleInvalid,
         overdue: intervalSeconds !== undefined && now.getTime() / 1000 - since > 2 * intervalSeconds,
         runningSeconds: running.length === 0 ? undefined : now.getTime() / 1000 - Math.min(...running),
+        snapshotsKept: kept,
+        lastPrune: lastRun(newest('prune')),
+        lastCheck: lastRun(newest('check')),
       };
     });
 }

@@ -4,7 +4,9 @@ import type { Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import type { Namespace, PersistentVolumeClaim } from '../kube/types.ts';
 import { controllerOf } from '../kube/meta.ts';
-import { LAST_SCHEDULED_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
+import { LAST_SCHEDULED_ANNOTATION, RETENTION_ERROR_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
+import { ANNOTATION_OF, formatRecord, newestRecord, recordOnPvc } from '../retention/maintenance.ts';
+import { effectiveRetention } from '../retention/policy.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, objectsOf } from '../metacontroller/objects.ts';
 import type { CustomizeRequest, CustomizeResponse, DecoratorSyncRequest, DecoratorSyncResponse, ObjectGroups, RelatedResourceRule } from '../metacontroller/types.ts';
@@ -38,6 +40,22 @@ function annotationPatch(pvc: PersistentVolumeClaim, wanted: Record<string, stri
   return Object.keys(patch).length === 0 ? undefined : patch;
 }
 
+/**
+ * The PVC remembers its repository's last prune and check (from its backups' statuses, which
+ * housekeeping deletes later) and says why its retention policy cannot be used.
+ */
+function repositoryAnnotations(pvc: PersistentVolumeClaim, related: ObjectGroups, backups: readonly PVCBackup[], config: Config): Record<string, string | null> {
+  const wanted: Record<string, string | null> = {};
+  for (const kind of ['prune', 'check'] as const) {
+    const newest = newestRecord([recordOnPvc(pvc, kind), ...backups.map((b) => b.status?.maintenance?.[kind])]);
+    if (newest !== undefined) wanted[ANNOTATION_OF[kind]] = formatRecord(newest);
+  }
+  const ns = findObject<Namespace>(related, 'Namespace', 'v1', undefined, pvc.metadata.namespace ?? '');
+  const retention = effectiveRetention(pvc, ns, config.retention);
+  wanted[RETENTION_ERROR_ANNOTATION] = retention.ok ? null : `invalid retention policy ${JSON.stringify(retention.text)} (${retention.source}): ${retention.message}; nothing is forgotten`;
+  return wanted;
+}
+
 export function syncScheduler(request: SchedulerSyncRequest, config: Config, now: Date): HookResult<DecoratorSyncResponse> {
   const pvc = request.object;
   const backups = objectsOf<PVCBackup>(request.attachments, 'PVCBackup', API_VERSION);
@@ -45,7 +63,10 @@ export function syncScheduler(request: SchedulerSyncRequest, config: Config, now
   // Existing attachments are named, never rebuilt: they are immutable (OnDelete) and housekeeping
   // deletes them when their TTL expires.
   const attachments = retainObserved(request.attachments);
-  const wanted: Record<string, string | null> = { [SCHEDULE_ERROR_ANNOTATION]: decision.action === 'invalid' ? decision.message : null };
+  const wanted: Record<string, string | null> = {
+    [SCHEDULE_ERROR_ANNOTATION]: decision.action === 'invalid' ? decision.message : null,
+    ...repositoryAnnotations(pvc, request.related ?? {}, backups, config),
+  };
   const response: DecoratorSyncResponse = { attachments };
   if (decision.action === 'create') {
     attachments.push(automaticBackup(pvc, decision.slot, config));

@@ -3,7 +3,8 @@
 // `check` holds them against what must be true after any scenario:
 // - every run created at most one Job, and every successful run exactly one;
 // - no run whose Job succeeded is reported Failed;
-// - every restic repository holds exactly one snapshot per successful backup of its PVC.
+// - every restic repository holds exactly one snapshot per successful backup of its PVC, less
+//   the ones the backups' forget reports it removed.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ interface RunObject {
   kind: string;
   metadata: Meta;
   spec?: { pvc?: string };
-  status?: { result?: string; conditions?: { type: string; status: string; reason?: string }[] };
+  status?: { result?: string; conditions?: { type: string; status: string; reason?: string }[]; retention?: { removed?: number } };
 }
 
 interface JobRecord {
@@ -48,6 +49,8 @@ interface RunRecord {
   pvc: string | undefined;
   result: string | undefined;
   reason: string | undefined;
+  /** Snapshots this backup's forget removed. */
+  removed: number;
   deleted: boolean;
 }
 
@@ -59,7 +62,7 @@ export interface Repository {
 export interface AuditReport {
   runs: number;
   jobs: number;
-  repositories: { repository: string; snapshots: number; successfulBackups: number }[];
+  repositories: { repository: string; snapshots: number; successfulBackups: number; removed: number }[];
   violations: string[];
 }
 
@@ -101,6 +104,7 @@ export function startAudit(opts: AuditOptions): Audit {
           pvc: object.spec?.pvc,
           result: object.status?.result,
           reason: failed?.reason,
+          removed: object.status?.retention?.removed ?? 0,
           deleted: type === 'DELETED' || object.metadata.deletionTimestamp !== undefined,
         });
       }, onError),
@@ -141,11 +145,13 @@ export function startAudit(opts: AuditOptions): Audit {
       const backups = [...runs.values()].filter((r) => r.kind === 'PVCBackup' && r.pvc !== undefined);
       for (const key of new Set(backups.map((b) => `${b.namespace}/${b.pvc}`))) {
         const [namespace = '', pvc = ''] = key.split('/');
-        const successfulBackups = backups.filter((b) => b.namespace === namespace && b.pvc === pvc && b.result === 'Succeeded').length;
+        const ofPvc = backups.filter((b) => b.namespace === namespace && b.pvc === pvc && b.result === 'Succeeded');
+        const successfulBackups = ofPvc.length;
+        const removed = ofPvc.reduce((n, b) => n + b.removed, 0);
         const repository = opts.repositoryOf(namespace, pvc);
         const snapshots = await snapshotCount(repository);
-        repositories.push({ repository: repository.url, snapshots, successfulBackups });
-        if (snapshots !== successfulBackups) violations.push(`${repository.url} holds ${snapshots} restic snapshots for ${successfulBackups} successful backups`);
+        repositories.push({ repository: repository.url, snapshots, successfulBackups, removed });
+        if (snapshots !== successfulBackups - removed) violations.push(`${repository.url} holds ${snapshots} restic snapshots for ${successfulBackups} successful backups of which forget removed ${removed}`);
       }
       const jobCount = [...jobs.values()].reduce((n, owned) => n + owned.size, 0);
       return { runs: runs.size, jobs: jobCount, repositories, violations };

@@ -260,7 +260,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       audit,
       async verify() {
         const report = await audit.check();
-        log(`audit: ${report.runs} runs, ${report.jobs} Jobs, ${report.repositories.map((r) => `${r.snapshots}/${r.successfulBackups}`).join(' ')} snapshots/successful backups per repository`);
+        log(`audit: ${report.runs} runs, ${report.jobs} Jobs, ${report.repositories.map((r) => `${r.snapshots}/${r.successfulBackups}-${r.removed}`).join(' ')} snapshots/successful backups-forgotten per repository`);
         const namespaces = (await kube.list<{ metadata: { name: string } }>('/api/v1/namespaces')).items.map((n) => n.metadata.name);
         for (const ns of namespaces) credentials.set(`the restic password of namespace ${ns}`, namespacePassword(RESTIC_PASSWORD, ns));
         const leaks = await findLeaks({ kube, credentials, logs: [hooks.logPath, metacontrollerLog], urls: [`${hooks.metricsUrl}/metrics`] });
