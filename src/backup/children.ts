@@ -86,7 +86,7 @@ export interface BackupPlan {
   prune: boolean;
   /** `--read-data-subset` of a check, when one is due. */
   check?: string;
-  /** Remove every lock before the prune: no other run of the repository is going. */
+  /** Remove every lock before check, forget and prune (they lock exclusively): no other run of the repository is going. */
   unlockAll: boolean;
 }
 

@@ -51,6 +51,6 @@ export function backupPlan(input: PlanInput, config: Config, now: Date): BackupP
       : { policy: retention.text, source: retention.source, flags: [], error: `invalid retention policy ${JSON.stringify(retention.text)} (from the ${retention.source === 'default' ? 'operator' : `${retention.source} annotation`}): ${retention.message}; nothing was forgotten` },
     prune,
     ...(check ? { check: config.checkReadDataSubset } : {}),
-    unlockAll: prune && !othersRunning,
+    unlockAll: !othersRunning,
   };
 }

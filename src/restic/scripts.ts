@@ -44,9 +44,12 @@ if [ "$rc" -ne 0 ]; then give_up "restic backup failed (exit $rc): $(last_error)
 
 # Repository maintenance, after the snapshot is safe: failures are reported, never fail the backup.
 report="{\"message_type\":\"backsnap\",\"backup\":$summary"
+# check, forget and prune need the repository to themselves. No other run of it is going (the hooks
+# checked), so every lock left is a killed Pod's, which restic would call stale only after 30 minutes.
+if [ "${'$'}{UNLOCK_ALL:-}" = 1 ]; then run restic unlock --remove-all || say "restic unlock --remove-all failed"; fi
 damaged=""
 if [ -n "${'$'}{CHECK_SUBSET:-}" ]; then
-  if run restic check --retry-lock 30m --read-data-subset="$CHECK_SUBSET" >/dev/null; then
+  if run restic check --retry-lock 30m --read-data-subset="$CHECK_SUBSET" >&2; then
     report="$report,\"check\":{\"ok\":true}"
   else
     damaged=1
@@ -61,7 +64,7 @@ else
     # RETENTION_FLAGS are validated flags (--keep-daily 7 ...), split into words on purpose. Grouped
     # by host and path as backsnap wrote them, so its snapshots (without tags) count too.
     # shellcheck disable=SC2086
-    if run restic forget --retry-lock 10m --host "$BACKUP_NAMESPACE" --path /data --group-by host,paths $RETENTION_FLAGS >/dev/null; then
+    if run restic forget --retry-lock 10m --host "$BACKUP_NAMESPACE" --path /data --group-by host,paths $RETENTION_FLAGS >&2; then
       restic snapshots --json --host "$BACKUP_NAMESPACE" --path /data >/tmp/kept.json 2>/dev/null || true
       kept=$(grep -o '"short_id"' /tmp/kept.json | wc -l | tr -d ' ')
       oldest=$(grep -o '"time":"[^"]*"' /tmp/kept.json | cut -d'"' -f4 | sort | head -n 1)
@@ -71,10 +74,7 @@ else
     fi
   fi
   if [ "${'$'}{PRUNE:-}" = 1 ]; then
-    # No other run of this repository is going (the hooks checked): every lock left is a killed
-    # Pod's, which restic would only call stale after 30 minutes.
-    if [ "${'$'}{UNLOCK_ALL:-}" = 1 ]; then run restic unlock --remove-all || say "restic unlock --remove-all failed"; fi
-    if run restic prune --retry-lock 30m >/dev/null; then
+    if run restic prune --retry-lock 30m >&2; then
       report="$report,\"prune\":{\"ok\":true}"
     else
       report="$report,\"prune\":{\"error\":\"$(json_text "$(last_error)")\"}"

@@ -80,6 +80,20 @@ export interface AuditOptions {
   log?: (line: string) => void;
 }
 
+/** Runs restic on a repository with its environment; resolves with stdout, rejects with restic's exit code. */
+export async function restic(repository: Repository, args: string[]): Promise<string> {
+  const cache = mkdtempSync(join(tmpdir(), 'backsnap-restic-'));
+  try {
+    const { stdout } = await run(join(cacheBinDir(), 'restic'), args, {
+      env: { PATH: process.env['PATH'] ?? '', RESTIC_CACHE_DIR: cache, RESTIC_REPOSITORY: repository.url, ...repository.env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
 const isTrue = (conditions: { type: string; status: string }[] | undefined, type: string) => conditions?.some((c) => c.type === type && c.status === 'True') === true;
 
 export function startAudit(opts: AuditOptions): Audit {
@@ -112,18 +126,12 @@ export function startAudit(opts: AuditOptions): Audit {
   ];
 
   async function snapshotCount(repository: Repository): Promise<number> {
-    const cache = mkdtempSync(join(tmpdir(), 'backsnap-audit-'));
     try {
-      const { stdout } = await run(join(cacheBinDir(), 'restic'), ['snapshots', '--json', '--no-lock'], {
-        env: { PATH: process.env['PATH'] ?? '', RESTIC_CACHE_DIR: cache, RESTIC_REPOSITORY: repository.url, ...repository.env },
-      });
-      return (JSON.parse(stdout) as unknown[]).length;
+      return (JSON.parse(await restic(repository, ['snapshots', '--json', '--no-lock'])) as unknown[]).length;
     } catch (error) {
       // restic >= 0.17 exits with 10 when the repository does not exist: no backup reached it.
       if ((error as { code?: number }).code === 10) return 0;
       throw error;
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
     }
   }
 

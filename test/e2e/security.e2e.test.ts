@@ -4,33 +4,22 @@
 // another namespace's repository while backups and restores work in both and across them.
 // verifyAndStop also checks that no credential appears in a log, a metric or a non-Secret object.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { cacheBinDir } from '../env/controlplane.ts';
 import type { Watching } from '../env/kube-rest.ts';
 import { waitFor } from '../env/processes.ts';
+import { restic } from './audit.ts';
 import { CREDENTIALS_SECRET, OPERATOR_NAMESPACE, startStack, type Stack } from './stack.ts';
 import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, verifyAndStop, volumeManifest } from './support.ts';
 
-const run = promisify(execFile);
 const A = 'team-a';
 const B = 'team-b';
 
 /** restic with exactly the environment of a Job's Secret; returns restic's exit code. */
 async function resticWith(env: Record<string, string>, repository: string): Promise<number> {
-  const cache = mkdtempSync(join(tmpdir(), 'backsnap-restic-'));
-  try {
-    await run(join(cacheBinDir(), 'restic'), ['snapshots', '--json', '--no-lock'], { env: { PATH: process.env['PATH'] ?? '', RESTIC_CACHE_DIR: cache, ...env, RESTIC_REPOSITORY: repository } });
-    return 0;
-  } catch (error) {
-    return (error as { code?: number }).code ?? -1;
-  } finally {
-    rmSync(cache, { recursive: true, force: true });
-  }
+  return restic({ url: repository, env }, ['snapshots', '--json', '--no-lock']).then(
+    () => 0,
+    (error: unknown) => (error as { code?: number }).code ?? -1,
+  );
 }
 
 describe('security', () => {

@@ -13,7 +13,7 @@ import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/p
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import { applyMetacontrollerCrds, startMetacontroller, type Metacontroller } from '../env/metacontroller.ts';
 import { namespacePassword } from '../../src/restic/credentials.ts';
-import { startAudit, type Audit, type AuditReport } from './audit.ts';
+import { startAudit, type Audit, type AuditReport, type Repository } from './audit.ts';
 import { findLeaks } from './leaks.ts';
 
 const BACKSNAP = '/apis/backsnap.skyb.it/v1alpha1';
@@ -47,6 +47,8 @@ export interface Stack {
   metacontroller: Metacontroller;
   /** Every Job and run since the stack started. */
   audit: Audit;
+  /** The restic repository of a PVC with the environment that opens it (for tests that run restic). */
+  repository(namespace: string, pvc: string): Repository;
   /** Checks the exactly-once invariants (audit.ts) and that no credential leaked (leaks.ts); throws with every violation. */
   verify(): Promise<AuditReport>;
   /** The hook service's environment, for restarts with changes. */
@@ -190,14 +192,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // The password a namespace's repositories were written with (src/restic/credentials.ts).
     const perNamespace = opts.hookEnv?.['BACKSNAP_PER_NAMESPACE_PASSWORDS'] === 'true';
     const passwordOf = (namespace: string) => (perNamespace ? namespacePassword(RESTIC_PASSWORD, namespace) : RESTIC_PASSWORD);
-    const audit = startAudit({
-      kube,
-      repositoryOf: (namespace, pvc) => ({
-        url: `s3:${minio.endpoint}/${minio.bucket}/${namespace}/${pvc}`,
-        env: { RESTIC_PASSWORD: passwordOf(namespace), AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
-      }),
-      log,
+    const repository = (namespace: string, pvc: string): Repository => ({
+      url: `s3:${minio.endpoint}/${minio.bucket}/${namespace}/${pvc}`,
+      env: { RESTIC_PASSWORD: passwordOf(namespace), AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
     });
+    const audit = startAudit({ kube, repositoryOf: repository, log });
     running.set('audit', async () => audit.stop());
 
     const hookEnv: Record<string, string> = {
@@ -258,6 +257,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         return metacontroller;
       },
       audit,
+      repository,
       async verify() {
         const report = await audit.check();
         log(`audit: ${report.runs} runs, ${report.jobs} Jobs, ${report.repositories.map((r) => `${r.snapshots}/${r.successfulBackups}-${r.removed}`).join(' ')} snapshots/successful backups-forgotten per repository`);

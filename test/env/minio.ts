@@ -14,6 +14,10 @@ export interface Minio {
   /** Region restic and other S3 clients must sign with. */
   region: string;
   logPath: string;
+  /** Every object under a prefix of the bucket, with its size (ListObjectsV2, all pages). */
+  objects(prefix: string): Promise<{ key: string; size: number }[]>;
+  /** Overwrites an object (a test that damages a repository). */
+  put(key: string, body: Buffer): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -21,25 +25,28 @@ const REGION = 'us-east-1';
 const sha256 = (data: string): string => createHash('sha256').update(data).digest('hex');
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 
-/** Sends an S3 request with an empty body, signed with AWS Signature Version 4. */
-async function s3Request(method: string, url: URL, accessKey: string, secretKey: string): Promise<Response> {
+const encode = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Sends an S3 request, signed with AWS Signature Version 4. */
+async function s3Request(method: string, url: URL, accessKey: string, secretKey: string, body: Buffer = Buffer.alloc(0)): Promise<Response> {
   const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
-  const payloadHash = sha256('');
+  const payloadHash = createHash('sha256').update(body).digest('hex');
   const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': payloadHash, 'x-amz-date': amzDate };
   const signedHeaders = Object.keys(headers).sort().join(';');
   const canonicalHeaders = Object.keys(headers)
     .sort()
     .map((name) => `${name}:${headers[name]}\n`)
     .join('');
-  const canonicalRequest = [method, url.pathname, '', canonicalHeaders, signedHeaders, payloadHash].join('\n');
+  const query = [...url.searchParams].map(([k, v]) => `${encode(k)}=${encode(v)}`).sort().join('&');
+  const canonicalRequest = [method, url.pathname, query, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${day}/${REGION}/s3/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretKey}`, day), REGION), 's3'), 'aws4_request');
   const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   const authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   const { host: _host, ...sent } = headers;
-  return fetch(url, { method, headers: { ...sent, authorization } });
+  return fetch(url, { method, headers: { ...sent, authorization }, ...(body.length > 0 ? { body } : {}) });
 }
 
 export async function startMinio(opts: { dir: string; bucket?: string; log?: (line: string) => void }): Promise<Minio> {
@@ -81,5 +88,25 @@ export async function startMinio(opts: { dir: string; bucket?: string; log?: (li
     await p.stop();
     throw new Error(`minio failed to start (log ${p.logPath}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return { endpoint, accessKey, secretKey, bucket, region: REGION, logPath: p.logPath, stop: () => p.stop() };
+  const objects = async (prefix: string): Promise<{ key: string; size: number }[]> => {
+    const found: { key: string; size: number }[] = [];
+    let token: string | undefined;
+    do {
+      const url = new URL(`/${bucket}`, endpoint);
+      url.searchParams.set('list-type', '2');
+      url.searchParams.set('prefix', prefix);
+      if (token !== undefined) url.searchParams.set('continuation-token', token);
+      const res = await s3Request('GET', url, accessKey, secretKey);
+      const xml = await res.text();
+      if (!res.ok) throw new Error(`listing ${prefix}: ${res.status} ${xml}`);
+      for (const match of xml.matchAll(/<Contents>.*?<Key>(.*?)<\/Key>.*?<Size>(\d+)<\/Size>.*?<\/Contents>/gs)) found.push({ key: match[1] ?? '', size: Number(match[2]) });
+      token = /<NextContinuationToken>(.*?)<\/NextContinuationToken>/.exec(xml)?.[1];
+    } while (token !== undefined);
+    return found;
+  };
+  const put = async (key: string, body: Buffer): Promise<void> => {
+    const res = await s3Request('PUT', new URL(`/${bucket}/${key}`, endpoint), accessKey, secretKey, body);
+    if (!res.ok) throw new Error(`putting ${key}: ${res.status} ${await res.text()}`);
+  };
+  return { endpoint, accessKey, secretKey, bucket, region: REGION, logPath: p.logPath, objects, put, stop: () => p.stop() };
 }

@@ -26,6 +26,8 @@ export interface NodeAgent {
   snapshotDir(snapshotUid: string): string;
   /** Output of the newest Pod of that name: one container's, or all containers' (with headers). */
   podLog(namespace: string, name: string, container?: string): string;
+  /** SIGKILLs the containers of running Pods whose name starts with `prefix` (an OOM kill, a node crash); how many. */
+  crashPods(namespace: string, prefix: string): number;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     volumeDir,
     snapshotDir,
     podLog: (namespace, name, container) => readPodLog(dataDir, namespace, name, container),
+    crashPods: (namespace, prefix) => kubelet.crash(namespace, prefix),
     async stop() {
       clearInterval(beat);
       for (const w of watches) w.stop();

@@ -1,4 +1,4 @@
-// Runs one "container" as a local process: inside private mount and PID namespaces (unshare) it builds a
+// Runs one "container" as a local process: inside private mount, PID and UTS (hostname) namespaces (unshare) it builds a
 // root directory from bind mounts of the host's top-level directories, mounts the volumes at their
 // mountPaths and chroots there. Mount points that do not exist on the host are created only inside
 // tmpfs directories of that private root, so nothing ever appears in the host's /data or /tmp.
@@ -17,6 +17,8 @@ export interface Mount {
 
 export interface ContainerLaunch {
   name: string;
+  /** The Pod's hostname, as kubelet sets it (its name): restic writes it into its locks. */
+  hostname: string;
   /** An empty host directory; the private root is a tmpfs mounted on it inside the namespace only. */
   rootDir: string;
   mounts: Mount[];
@@ -61,7 +63,7 @@ function mirror(hostDir: string, rootDir: string, needed: string[][], top: boole
 export function mountScript(launch: ContainerLaunch): string[] {
   const root = launch.rootDir;
   const at = (path: string): string => quote(join(root, path));
-  const ops = ['set -e', `/bin/mount -t tmpfs -o mode=755 node-agent-root ${quote(root)}`];
+  const ops = ['set -e', `/usr/bin/hostname ${quote(launch.hostname)}`, `/bin/mount -t tmpfs -o mode=755 node-agent-root ${quote(root)}`];
   const needed = [...launch.mounts.map((m) => m.target), launch.workingDir].map((p) => p.split('/').filter((part) => part !== ''));
   mirror('/', root, needed, true, ops);
   ops.push(`/bin/mkdir ${at('proc')} ${at('sys')} ${at('dev')}`, `/bin/mkdir -m 1777 ${at('tmp')}`);
@@ -96,7 +98,7 @@ export function launchContainer(launch: ContainerLaunch): Managed {
     command: '/usr/bin/unshare',
     // A PID namespace whose init dies with unshare (--kill-child), which dies with the agent
     // (setpriv --pdeathsig): no process of the container can outlive the agent, even on SIGKILL.
-    args: ['--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--', '/bin/sh', script, ...launch.argv],
+    args: ['--mount', '--pid', '--uts', '--fork', '--kill-child', '--propagation', 'private', '--', '/bin/sh', script, ...launch.argv],
     logPath: launch.logPath,
     env: launch.env,
   });

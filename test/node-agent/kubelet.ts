@@ -8,6 +8,8 @@ import type { ContainerStatus, PersistentVolumeClaim, Pod } from './types.ts';
 
 export interface Kubelet {
   reconcile(): Promise<void>;
+  /** Test hook: SIGKILLs the running containers of the Pods whose name starts with `prefix`; how many. */
+  crash(namespace: string, prefix: string): number;
   stop(): Promise<void>;
 }
 
@@ -118,6 +120,11 @@ export function createKubelet(ctx: PodRunContext & { nodeName: string; nodeLabel
   }
 
   return {
+    crash(namespace, prefix) {
+      const hit = [...runs.values()].filter((run) => run.podName.namespace === namespace && run.podName.name.startsWith(prefix));
+      for (const run of hit) run.crash();
+      return hit.length;
+    },
     async reconcile() {
       const pods = (await kube.list<Pod>('/api/v1/pods')).items;
       const present = new Set(pods.map((p) => p.metadata.uid));

@@ -103,6 +103,18 @@ export class PodRun {
     await this.done;
   }
 
+  /** SIGKILLs every container process at once, as the kernel's OOM killer would: nothing can clean up. */
+  crash(): void {
+    for (const p of this.processes) {
+      if (p.child.pid !== undefined && p.child.exitCode === null) process.kill(-p.child.pid, 'SIGKILL');
+    }
+  }
+
+  /** The Pod this runs. */
+  get podName(): { namespace: string; name: string } {
+    return { namespace: this.pod.metadata.namespace ?? '', name: this.pod.metadata.name };
+  }
+
   private name(): string {
     return `${this.pod.metadata.namespace}/${this.pod.metadata.name}`;
   }
@@ -236,6 +248,7 @@ export class PodRun {
       const defaults = { PATH: `${this.ctx.binDir}:${DEFAULT_PATH}`, HOME: '/root', HOSTNAME: this.pod.metadata.name };
       managed = launchContainer({
         name: `${this.name()}/${c.name}`,
+        hostname: (this.pod.spec.hostname ?? this.pod.metadata.name).slice(0, 63),
         rootDir,
         mounts,
         workingDir: c.workingDir ?? '/',

@@ -84,6 +84,7 @@ export interface Volume {
 }
 
 export interface PodSpec {
+  hostname?: string;
   nodeName?: string;
   nodeSelector?: Record<string, string>;
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
