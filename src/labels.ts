@@ -35,3 +35,7 @@ export const RETENTION_ERROR_ANNOTATION = 'backsnap.skyb.it/retention-error';
 export const REPOSITORY_LABEL = 'backsnap.skyb.it/repository';
 /** On backup Jobs: their BackupPlan (retention, prune, check) as JSON. */
 export const PLAN_ANNOTATION = 'backsnap.skyb.it/plan';
+/** On PVCBackups, set by the labeler: the PVC they back up (hashed when longer than a label value). */
+export const PVC_LABEL = 'backsnap.skyb.it/pvc';
+/** On PVCBackups, set by the labeler once they have a result. */
+export const FINISHED_LABEL = 'backsnap.skyb.it/finished';

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import { customizeBackup } from '../backup/customize.ts';
+import { syncBackupLabels } from '../backup/labels-hook.ts';
 import { syncBackup } from '../backup/sync.ts';
 import type { PVCBackup } from '../backup/types.ts';
 import { customizeRestore } from '../restore/customize.ts';
@@ -42,6 +43,7 @@ export const HOOK_ROUTES: readonly HookRoute[] = [
   { path: '/hooks/pvcrestore/sync', kind: 'PVCRestore', validate: validateCompositeSync, subject: parentOf, run: (b: CompositeSyncRequest<PVCRestore>, d) => syncRestore(b, d.config, d.now()) },
   { path: '/hooks/pvcrestore/customize', kind: 'PVCRestore', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCRestore>) => customizeRestore(b) },
   { path: '/hooks/scheduler/sync', kind: 'PersistentVolumeClaim', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<PersistentVolumeClaim>, d) => syncScheduler(b, d.config, d.now()) },
+  { path: '/hooks/pvcbackup-labels/sync', kind: 'PVCBackup', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<PVCBackup>) => syncBackupLabels(b) },
   { path: '/hooks/scheduler/customize', kind: 'PersistentVolumeClaim', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PersistentVolumeClaim>) => customizeScheduler(b) },
 ];
 

@@ -4,7 +4,8 @@ import type { Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import type { Namespace, PersistentVolumeClaim } from '../kube/types.ts';
 import { controllerOf } from '../kube/meta.ts';
-import { LAST_SCHEDULED_ANNOTATION, RETENTION_ERROR_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
+import { LAST_SCHEDULED_ANNOTATION, PVC_LABEL, RETENTION_ERROR_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
+import { pvcLabelValue } from '../backup/labels-hook.ts';
 import { ANNOTATION_OF, formatRecord, newestRecord, recordOnPvc } from '../retention/maintenance.ts';
 import { effectiveRetention } from '../retention/policy.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
@@ -65,7 +66,7 @@ export function syncScheduler(request: SchedulerSyncRequest, config: Config, now
   const attachments = retainObserved(request.attachments);
   const wanted: Record<string, string | null> = {
     [SCHEDULE_ERROR_ANNOTATION]: decision.action === 'invalid' ? decision.message : null,
-    ...repositoryAnnotations(pvc, request.related ?? {}, backups, config),
+    ...repositoryAnnotations(pvc, request.related ?? {}, [...backups, ...objectsOf<PVCBackup>(request.related ?? {}, 'PVCBackup', API_VERSION)], config),
   };
   const response: DecoratorSyncResponse = { attachments };
   if (decision.action === 'create') {
@@ -89,7 +90,11 @@ export function syncScheduler(request: SchedulerSyncRequest, config: Config, now
 export function customizeScheduler(request: CustomizeRequest<PersistentVolumeClaim>): HookResult<CustomizeResponse> {
   const pvc = request.parent;
   const ns = pvc.metadata.namespace ?? '';
-  const rules: RelatedResourceRule[] = [{ apiVersion: 'v1', resource: 'namespaces', names: [ns] }];
+  const rules: RelatedResourceRule[] = [
+    { apiVersion: 'v1', resource: 'namespaces', names: [ns] },
+    // Every backup of this PVC, manual ones too, for the repository's last prune and check.
+    { apiVersion: API_VERSION, resource: 'pvcbackups', namespace: ns, labelSelector: { matchLabels: { [PVC_LABEL]: pvcLabelValue(pvc.metadata.name) } } },
+  ];
   const owner = controllerOf(pvc);
   if (owner?.kind === 'PVCRestore') rules.push({ apiVersion: API_VERSION, resource: 'pvcrestores', namespace: ns, names: [owner.name] });
   return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };

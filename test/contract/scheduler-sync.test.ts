@@ -67,12 +67,36 @@ describe('scheduler DecoratorController sync', () => {
     assert.deepEqual((answer.attachments[0] as KubeObject & { spec: unknown }).spec, { nodeSelector: { zone: 'a' }, priorityClassName: 'low', pvc: 'data', ttl: '24h' });
   });
 
-  it('asks for the Namespace and the restoring PVCRestore', async () => {
+  it("asks for the Namespace, the PVC's backups (by label) and the restoring PVCRestore", async () => {
     const restored = { ...target(), metadata: { ...target().metadata, ownerReferences: [{ apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCRestore', name: 'r1', uid: 'u', controller: true }] } };
     const answer = await post<{ relatedResources: unknown[] }>(app, '/hooks/scheduler/customize', { controller, parent: restored });
     assert.deepEqual(answer.relatedResources, [
       { apiVersion: 'v1', resource: 'namespaces', names: ['apps'] },
+      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': restored.metadata.name } } },
       { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcrestores', namespace: 'apps', names: ['r1'] },
     ]);
+  });
+
+  it("remembers the repository's last prune and check from the PVC's backups, manual ones too", async () => {
+    const pvcNow = target();
+    const manual = { apiVersion: 'backsnap.skyb.it/v1alpha1' as const, kind: 'PVCBackup' as const, metadata: { name: 'by-hand', namespace: 'apps', uid: 'm' }, spec: { pvc: pvcNow.metadata.name }, status: { result: 'Succeeded' as const, maintenance: { prune: { at: '2026-11-29T01:00:00Z', result: 'Succeeded' as const }, check: { at: '2026-11-29T01:00:00Z', result: 'Failed' as const, message: 'pack 12ab: hash mismatch' } } } };
+    const request = { controller, object: pvcNow, attachments: { 'PVCBackup.backsnap.skyb.it/v1alpha1': {} }, related: groups([namespace('apps'), manual]) };
+    const answer = await post<{ annotations?: Record<string, string | null> }>(app, '/hooks/scheduler/sync', request);
+    assert.equal(answer.annotations?.['backsnap.skyb.it/last-prune'], '2026-11-29T01:00:00Z Succeeded');
+    assert.equal(answer.annotations?.['backsnap.skyb.it/last-check'], '2026-11-29T01:00:00Z Failed: pack 12ab: hash mismatch');
+  });
+});
+
+describe('PVCBackup labeler', () => {
+  const app = testApp();
+  it('labels a backup with its PVC, then as finished, and writes nothing when nothing changed', async () => {
+    const labels = async (object: unknown) => (await post<{ labels?: Record<string, string | null>; attachments: unknown[] }>(app, '/hooks/pvcbackup-labels/sync', { controller, object, attachments: {} }));
+    const running = { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name: 'b', namespace: 'apps', uid: 'b' }, spec: { pvc: 'data' } };
+    assert.deepEqual(await labels(running), { attachments: [], labels: { 'backsnap.skyb.it/pvc': 'data' } });
+    const labelled = { ...running, metadata: { ...running.metadata, labels: { 'backsnap.skyb.it/pvc': 'data' } } };
+    assert.deepEqual(await labels(labelled), { attachments: [] });
+    assert.deepEqual(await labels({ ...labelled, status: { result: 'Failed' } }), { attachments: [], labels: { 'backsnap.skyb.it/finished': 'true' } });
+    const long = await labels({ ...running, spec: { pvc: 'p'.repeat(200) } });
+    assert.ok((long.labels?.['backsnap.skyb.it/pvc'] ?? '').length <= 63);
   });
 });

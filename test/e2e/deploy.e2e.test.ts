@@ -97,7 +97,7 @@ describe('deploy/ manifests', () => {
   it('the kustomize base makes every hook send the token from the credentials Secret', () => {
     const objects = documents(renderKustomize());
     const controllers = objects.filter((o) => o.kind.endsWith('Controller')) as (Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: { type: string; secretRef: { name: string; namespace: string; key: string } } } }> } })[];
-    assert.equal(controllers.length, 3);
+    assert.equal(controllers.length, 4);
     for (const controller of controllers) {
       for (const hook of Object.values(controller.spec.hooks)) assert.deepEqual(hook.webhook.authorization, { type: 'Bearer', secretRef: { name: 'backsnap-credentials', namespace: 'backsnap', key: 'BACKSNAP_HOOK_TOKEN' } });
     }

@@ -1,0 +1,27 @@
+// The PVCBackup labeler: a DecoratorController on PVCBackups whose sync hook only sets labels that
+// say which PVC a backup is of and whether it has finished. Labels are what Metacontroller can
+// select related objects by, so the scheduler reads the backups of one PVC, not of the namespace.
+import { FINISHED_LABEL, PVC_LABEL } from '../labels.ts';
+import type { HookResult } from '../metacontroller/hook.ts';
+import type { DecoratorSyncRequest, DecoratorSyncResponse } from '../metacontroller/types.ts';
+import { shortHash } from '../names.ts';
+import { backupPvc, type PVCBackup } from './types.ts';
+
+/** The value of PVC_LABEL for a PVC name (a label value holds at most 63 characters). */
+export function pvcLabelValue(pvc: string): string {
+  return pvc.length <= 63 ? pvc : `${pvc.slice(0, 46)}-${shortHash(pvc, 16)}`;
+}
+
+export function syncBackupLabels(request: DecoratorSyncRequest<PVCBackup>): HookResult<DecoratorSyncResponse> {
+  const backup = request.object;
+  const pvc = backupPvc(backup);
+  const wanted: Record<string, string | null> = {
+    [PVC_LABEL]: pvc === undefined || pvc === '' ? null : pvcLabelValue(pvc),
+    [FINISHED_LABEL]: backup.status?.result === undefined ? null : 'true',
+  };
+  // Only what differs, so an unchanged backup is never written (each write is a sync of it).
+  const current = backup.metadata.labels ?? {};
+  const labels = Object.fromEntries(Object.entries(wanted).filter(([key, value]) => (value === null ? key in current : current[key] !== value)));
+  const response: DecoratorSyncResponse = { attachments: [], ...(Object.keys(labels).length > 0 ? { labels } : {}) };
+  return { response, decision: { reason: Object.keys(labels).length > 0 ? 'Labelled' : 'UpToDate' } };
+}
