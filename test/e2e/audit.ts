@@ -69,6 +69,8 @@ export interface AuditReport {
 export interface Audit {
   /** Jobs created for a run (by its UID), for scenario assertions. */
   jobsOf(runUid: string): JobRecord[];
+  /** A scenario wrote `count` snapshots into a repository itself (e.g. as the Go backsnap would have). */
+  expectForeignSnapshots(namespace: string, pvc: string, count: number): void;
   check(): Promise<AuditReport>;
   stop(): void;
 }
@@ -99,6 +101,7 @@ const isTrue = (conditions: { type: string; status: string }[] | undefined, type
 export function startAudit(opts: AuditOptions): Audit {
   const jobs = new Map<string, Map<string, JobRecord>>();
   const runs = new Map<string, RunRecord>();
+  const foreign = new Map<string, number>();
   const onError = (error: Error) => opts.log?.(`audit watch: ${error.message}`);
   const watches: Watching[] = [
     opts.kube.watch<JobObject>('/apis/batch/v1/jobs', ({ object }) => {
@@ -137,6 +140,7 @@ export function startAudit(opts: AuditOptions): Audit {
 
   return {
     jobsOf: (uid) => [...(jobs.get(uid)?.values() ?? [])],
+    expectForeignSnapshots: (namespace, pvc, count) => void foreign.set(`${namespace}/${pvc}`, (foreign.get(`${namespace}/${pvc}`) ?? 0) + count),
     async check() {
       // Runs still going are waited for: the invariants are about finished runs.
       await waitFor('every audited run to finish', async () => ([...runs.values()].every((r) => r.result !== undefined || r.deleted) ? true : undefined), { timeoutMs: 180_000, intervalMs: 1000 }).catch(() => undefined);
@@ -158,8 +162,9 @@ export function startAudit(opts: AuditOptions): Audit {
         const removed = ofPvc.reduce((n, b) => n + b.removed, 0);
         const repository = opts.repositoryOf(namespace, pvc);
         const snapshots = await snapshotCount(repository);
+        const written = successfulBackups + (foreign.get(key) ?? 0);
         repositories.push({ repository: repository.url, snapshots, successfulBackups, removed });
-        if (snapshots !== successfulBackups - removed) violations.push(`${repository.url} holds ${snapshots} restic snapshots for ${successfulBackups} successful backups of which forget removed ${removed}`);
+        if (snapshots !== written - removed) violations.push(`${repository.url} holds ${snapshots} restic snapshots for ${successfulBackups} successful backups (and ${foreign.get(key) ?? 0} written by the test) of which forget removed ${removed}`);
       }
       const jobCount = [...jobs.values()].reduce((n, owned) => n + owned.size, 0);
       return { runs: runs.size, jobs: jobCount, repositories, violations };

@@ -129,4 +129,30 @@ describe('retention and maintenance', () => {
     assert.equal(next.status?.maintenance?.prune?.result, 'Succeeded', next.status?.maintenance?.prune?.message);
     assert.equal((await restic(repository, ['list', 'locks', '--no-lock'])).trim(), '');
   });
+
+  it("forgets a repository written by backsnap's layout with the same grouping, keeping its old snapshots within the policy", async () => {
+    await createPvc(stack, NS, 'legacy', { annotations: { 'backsnap.skyb.it/retention': 'last=1,monthly=3' } });
+    await runInVolume(stack, NS, 'legacy', 'fill-legacy', 'echo from-backsnap > /data/file');
+    // As the Go backsnap backed up: --host <namespace>, the volume at /data, no tags; at older times.
+    const repository = stack.repository(NS, 'legacy');
+    await stack.kube.create(`/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy-restic' }, stringData: { ...repository.env, RESTIC_REPOSITORY: repository.url, RESTIC_CACHE_DIR: '/tmp/cache' } });
+    const times = ['2026-09-15 02:00:00', '2026-10-15 02:00:00', '2026-10-20 02:00:00'];
+    const script = `restic init && ${times.map((t) => `restic backup --host ${NS} --time '${t}' /data`).join(' && ')}`;
+    await stack.kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'as-backsnap' },
+      spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'restic/restic', command: ['/bin/sh', '-c', script], envFrom: [{ secretRef: { name: 'legacy-restic' } }], volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'legacy' } }] } } },
+    });
+    await waitFor('the backsnap-style backups', async () => {
+      const job = await stack.kube.get<{ status?: { succeeded?: number; failed?: number } }>(`/apis/batch/v1/namespaces/${NS}/jobs/as-backsnap`);
+      if ((job?.status?.failed ?? 0) > 0) throw new Error(stack.agent.podLog(NS, 'as-backsnap'));
+      return (job?.status?.succeeded ?? 0) > 0 ? true : undefined;
+    }, { timeoutMs: 120_000 });
+    stack.audit.expectForeignSnapshots(NS, 'legacy', times.length);
+    const run = await backup('legacy-1', 'legacy');
+    assert.equal(run.status?.result, 'Succeeded', run.status?.message);
+    // last=1 keeps the new one; monthly=3 the newest of December (the new one), October (the 20th) and September.
+    assert.deepEqual([run.status?.retention?.kept, run.status?.retention?.removed], [3, 1]);
+    const left = (JSON.parse(await restic(repository, ['snapshots', '--json', '--no-lock'])) as { time: string; tags?: string[] }[]).map((s) => s.time.slice(0, 10)).sort();
+    assert.deepEqual(left.slice(0, 2), ['2026-09-15', '2026-10-20']);
+  });
 });
