@@ -39,3 +39,5 @@ export const PLAN_ANNOTATION = 'backsnap.skyb.it/plan';
 export const PVC_LABEL = 'backsnap.skyb.it/pvc';
 /** On PVCBackups, set by the labeler once they have a result. */
 export const FINISHED_LABEL = 'backsnap.skyb.it/finished';
+/** On PVCBackups, set by the labeler once their status records a prune or check. */
+export const MAINTENANCE_LABEL = 'backsnap.skyb.it/maintenance';

@@ -1,11 +1,12 @@
 // Related objects a PVCBackup's sync needs: its source PVC and Namespace (retention policy, the
 // last prune and check), the Pods of its Job (for restic's summary), the Jobs of any namespace that
 // open the same repository (no lock may be removed while one runs) and, while it has not finished,
-// the other PVCBackups (for the concurrency gate).
+// the other unfinished PVCBackups (for the concurrency gate).
 // Metacontroller caches this answer per parent generation, so it depends on the spec only
 // (and on whether the backup finished, which at worst keeps a stale rule for a while).
 import type { Config } from '../config.ts';
-import { REPOSITORY_LABEL, RUN_UID_LABEL } from '../labels.ts';
+import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL, REPOSITORY_LABEL, RUN_UID_LABEL } from '../labels.ts';
+import { pvcLabelValue } from './labels-hook.ts';
 import { repositoryLabel } from '../restic/credentials.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
@@ -21,16 +22,23 @@ export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Co
   if (pvc !== undefined && pvc !== '') {
     rules.push({ apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace, names: [pvc] });
     rules.push({ apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { [REPOSITORY_LABEL]: repositoryLabel({ namespace, pvc }) } } });
+    // Finished backups of the same PVC that ran a prune or check: the records the PVC's
+    // annotations may not carry yet (the scheduler copies them there a moment later).
+    rules.push({ apiVersion: API_VERSION, resource: 'pvcbackups', namespace, labelSelector: { matchLabels: { [PVC_LABEL]: pvcLabelValue(pvc), [MAINTENANCE_LABEL]: 'true' } } });
   }
   if (metadata.uid !== undefined) {
     rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });
   }
   if (status?.result === undefined) {
-    // Without a cluster-wide limit only backups of the same PVC matter, and they share the namespace.
+    // Only unfinished backups matter to the gate: the labeler marks finished ones, so the request
+    // does not grow with history. A backup not labelled yet is included, which is the safe side:
+    // its status says whether it finished. Without a cluster-wide limit only backups of the same
+    // PVC matter, and they share the namespace.
+    const unfinished = { matchExpressions: [{ key: FINISHED_LABEL, operator: 'DoesNotExist' as const }] };
     rules.push(
       config.maxRunningBackups > 0
-        ? { apiVersion: API_VERSION, resource: 'pvcbackups' }
-        : { apiVersion: API_VERSION, resource: 'pvcbackups', namespace },
+        ? { apiVersion: API_VERSION, resource: 'pvcbackups', labelSelector: unfinished }
+        : { apiVersion: API_VERSION, resource: 'pvcbackups', namespace, labelSelector: unfinished },
     );
   }
   return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };

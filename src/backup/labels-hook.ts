@@ -1,7 +1,8 @@
 // The PVCBackup labeler: a DecoratorController on PVCBackups whose sync hook only sets labels that
-// say which PVC a backup is of and whether it has finished. Labels are what Metacontroller can
-// select related objects by, so the scheduler reads the backups of one PVC, not of the namespace.
-import { FINISHED_LABEL, PVC_LABEL } from '../labels.ts';
+// say which PVC a backup is of, whether it has finished and whether it ran a prune or check.
+// Labels are what Metacontroller can select related objects by, so hooks read only the backups a
+// decision needs: the gate the unfinished ones, the scheduler one PVC's maintenance records.
+import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL } from '../labels.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { DecoratorSyncRequest, DecoratorSyncResponse } from '../metacontroller/types.ts';
 import { shortHash } from '../names.ts';
@@ -18,6 +19,7 @@ export function syncBackupLabels(request: DecoratorSyncRequest<PVCBackup>): Hook
   const wanted: Record<string, string | null> = {
     [PVC_LABEL]: pvc === undefined || pvc === '' ? null : pvcLabelValue(pvc),
     [FINISHED_LABEL]: backup.status?.result === undefined ? null : 'true',
+    [MAINTENANCE_LABEL]: backup.status?.maintenance === undefined ? null : 'true',
   };
   // Only what differs, so an unchanged backup is never written (each write is a sync of it).
   const current = backup.metadata.labels ?? {};

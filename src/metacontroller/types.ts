@@ -48,8 +48,15 @@ export interface CustomizeRequest<Parent extends KubeObject = KubeObject> {
   parent: Parent;
 }
 
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
 }
 
 export interface RelatedResourceRule {

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import type { Namespace, PersistentVolumeClaim } from '../kube/types.ts';
 import { controllerOf } from '../kube/meta.ts';
-import { LAST_SCHEDULED_ANNOTATION, PVC_LABEL, RETENTION_ERROR_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
+import { LAST_SCHEDULED_ANNOTATION, MAINTENANCE_LABEL, PVC_LABEL, RETENTION_ERROR_ANNOTATION, SCHEDULE_ERROR_ANNOTATION } from '../labels.ts';
 import { pvcLabelValue } from '../backup/labels-hook.ts';
 import { ANNOTATION_OF, formatRecord, newestRecord, recordOnPvc } from '../retention/maintenance.ts';
 import { effectiveRetention } from '../retention/policy.ts';
@@ -92,8 +92,8 @@ export function customizeScheduler(request: CustomizeRequest<PersistentVolumeCla
   const ns = pvc.metadata.namespace ?? '';
   const rules: RelatedResourceRule[] = [
     { apiVersion: 'v1', resource: 'namespaces', names: [ns] },
-    // Every backup of this PVC, manual ones too, for the repository's last prune and check.
-    { apiVersion: API_VERSION, resource: 'pvcbackups', namespace: ns, labelSelector: { matchLabels: { [PVC_LABEL]: pvcLabelValue(pvc.metadata.name) } } },
+    // The backups of this PVC, manual ones too, that ran a prune or check: the repository's records.
+    { apiVersion: API_VERSION, resource: 'pvcbackups', namespace: ns, labelSelector: { matchLabels: { [PVC_LABEL]: pvcLabelValue(pvc.metadata.name), [MAINTENANCE_LABEL]: 'true' } } },
   ];
   const owner = controllerOf(pvc);
   if (owner?.kind === 'PVCRestore') rules.push({ apiVersion: API_VERSION, resource: 'pvcrestores', namespace: ns, names: [owner.name] });

@@ -10,27 +10,28 @@ const controller = { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'Compos
 type Answer = { relatedResources: RelatedResourceRule[] };
 
 describe('customize hooks', () => {
-  it('a running backup asks for its Namespace, its PVC, the Jobs of its repository, its Job Pods and all PVCBackups', async () => {
+  it('a running backup asks for its Namespace, its PVC, the Jobs of its repository, its maintenance records, its Job Pods and the unfinished PVCBackups', async () => {
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
     assert.deepEqual(Object.keys(answer), ['relatedResources']);
     assert.deepEqual(answer.relatedResources, [
       { apiVersion: 'v1', resource: 'namespaces', names: ['apps'] },
       { apiVersion: 'v1', resource: 'persistentvolumeclaims', namespace: 'apps', names: ['data'] },
       { apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { 'backsnap.skyb.it/repository': repositoryLabel({ namespace: 'apps', pvc: 'data' }) } } },
+      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': 'data', 'backsnap.skyb.it/maintenance': 'true' } } },
       { apiVersion: 'v1', resource: 'pods', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/run-uid': 'uid-apps-nightly' } } },
-      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups' },
+      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } },
     ]);
   });
 
   it('without a cluster-wide limit only this namespace\'s backups matter', async () => {
     const answer = await post<Answer>(testApp(testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '0' })), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
-    assert.deepEqual(answer.relatedResources.at(-1), { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps' });
+    assert.deepEqual(answer.relatedResources.at(-1), { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } });
   });
 
   it('a finished backup no longer asks for the other backups', async () => {
     const parent = backup('nightly', { pvc: 'data' }, { status: { result: 'Succeeded' } });
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent });
-    assert.ok(!answer.relatedResources.some((r) => r.resource === 'pvcbackups'));
+    assert.ok(!answer.relatedResources.some((r) => r.resource === 'pvcbackups' && r.labelSelector?.matchExpressions !== undefined));
   });
 
   it('a cross-namespace restore asks for both namespaces, the target and the source PVC', async () => {

@@ -72,7 +72,7 @@ describe('scheduler DecoratorController sync', () => {
     const answer = await post<{ relatedResources: unknown[] }>(app, '/hooks/scheduler/customize', { controller, parent: restored });
     assert.deepEqual(answer.relatedResources, [
       { apiVersion: 'v1', resource: 'namespaces', names: ['apps'] },
-      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': restored.metadata.name } } },
+      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': restored.metadata.name, 'backsnap.skyb.it/maintenance': 'true' } } },
       { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcrestores', namespace: 'apps', names: ['r1'] },
     ]);
   });
@@ -96,6 +96,7 @@ describe('PVCBackup labeler', () => {
     const labelled = { ...running, metadata: { ...running.metadata, labels: { 'backsnap.skyb.it/pvc': 'data' } } };
     assert.deepEqual(await labels(labelled), { attachments: [] });
     assert.deepEqual(await labels({ ...labelled, status: { result: 'Failed' } }), { attachments: [], labels: { 'backsnap.skyb.it/finished': 'true' } });
+    assert.deepEqual(await labels({ ...labelled, status: { result: 'Succeeded', maintenance: { prune: { at: '2026-11-29T01:00:00Z', result: 'Succeeded' } } } }), { attachments: [], labels: { 'backsnap.skyb.it/finished': 'true', 'backsnap.skyb.it/maintenance': 'true' } });
     const long = await labels({ ...running, spec: { pvc: 'p'.repeat(200) } });
     assert.ok((long.labels?.['backsnap.skyb.it/pvc'] ?? '').length <= 63);
   });
