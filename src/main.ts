@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { buildServers } from './app.ts';
 import { CONFIG_VARIABLES, parseConfig } from './config.ts';
 import { startNudger, type Nudger } from './housekeeping/nudger.ts';
-import { kubernetesCluster, type Cluster } from './kube/cluster.ts';
+import { kubernetesCluster, type KubernetesCluster } from './kube/cluster.ts';
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -15,8 +15,8 @@ if (!parsed.ok) {
 const config = parsed.config;
 const logger = pino({ level: config.logLevel, base: { service: 'backsnap-ts' } });
 // Connected on first use, so the service starts (and answers hooks) without API access.
-let cluster: Cluster | undefined;
-const clusterOnce = (): Cluster => (cluster ??= kubernetesCluster());
+let cluster: KubernetesCluster | undefined;
+const clusterOnce = (): KubernetesCluster => (cluster ??= kubernetesCluster(undefined, (error) => logger.warn({ err: error }, 'watch of the cluster failed; retrying')));
 const servers = buildServers({ config, logger, cluster: clusterOnce });
 
 let nudger: Nudger | undefined;
@@ -31,6 +31,7 @@ async function shutdown(signal: string): Promise<void> {
   }, 10_000);
   forced.unref();
   nudger?.stop();
+  cluster?.stop();
   await Promise.all([servers.hooks.close(), servers.operations.close(), servers.metrics.close()]);
   process.exit(0);
 }

@@ -1,7 +1,10 @@
-// The only place that talks to the API server (for housekeeping and the debug view; hooks never
-// do). Behind an interface so the HTTP routes are tested with an in-memory cluster.
+// The only place that talks to the API server (for housekeeping, metrics, the nudge and the debug
+// view; hooks never do). Behind an interface so the HTTP routes are tested with an in-memory
+// cluster. Reads come from watch-fed caches (watch-cache.ts) once they are synced, so a scrape or a
+// tick costs no API request; writes go to the API server.
 import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { MANAGED_BY } from '../labels.ts';
+import { watchCollection, type WatchedCollection } from './watch-cache.ts';
 import type { Job, Namespace, PersistentVolumeClaim } from './types.ts';
 import type { PVCBackup } from '../backup/types.ts';
 import type { PVCRestore } from '../restore/types.ts';
@@ -54,7 +57,14 @@ function wire<T>(items: unknown[]): T[] {
   return JSON.parse(JSON.stringify(items)) as T[];
 }
 
-export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()): Cluster {
+const JOB_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY['app.kubernetes.io/managed-by']}`;
+
+export interface KubernetesCluster extends Cluster {
+  /** Stops the watches. */
+  stop(): void;
+}
+
+export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig(), onWatchError: (error: unknown) => void = () => {}): KubernetesCluster {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -62,6 +72,15 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()):
     const list = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items?: T[] };
     return list.items ?? [];
   };
+  const watched = {
+    backups: watchCollection<PVCBackup>(kubeConfig, { apiVersion: `${GROUP}/${VERSION}`, kind: 'PVCBackup', path: `/apis/${GROUP}/${VERSION}/pvcbackups` }, onWatchError),
+    restores: watchCollection<PVCRestore>(kubeConfig, { apiVersion: `${GROUP}/${VERSION}`, kind: 'PVCRestore', path: `/apis/${GROUP}/${VERSION}/pvcrestores` }, onWatchError),
+    pvcs: watchCollection<PersistentVolumeClaim>(kubeConfig, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', path: '/api/v1/persistentvolumeclaims' }, onWatchError),
+    namespaces: watchCollection<Namespace>(kubeConfig, { apiVersion: 'v1', kind: 'Namespace', path: '/api/v1/namespaces' }, onWatchError),
+    jobs: watchCollection<Job>(kubeConfig, { apiVersion: 'batch/v1', kind: 'Job', path: '/apis/batch/v1/jobs', labelSelector: JOB_SELECTOR }, onWatchError),
+  };
+  /** The cached copy once synced; until then (the first seconds) a LIST. */
+  const cachedOr = <T>(collection: WatchedCollection<T>, list: () => Promise<T[]>) => (collection.synced ? Promise.resolve(collection.items()) : list());
   const deleteCustom = async (plural: string, ref: ObjectRef): Promise<boolean> => {
     try {
       await custom.deleteNamespacedCustomObject({
@@ -75,10 +94,10 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()):
     }
   };
   return {
-    listBackups: () => listCustom<PVCBackup>('pvcbackups'),
-    listRestores: () => listCustom<PVCRestore>('pvcrestores'),
-    listPvcs: async () => wire<PersistentVolumeClaim>((await core.listPersistentVolumeClaimForAllNamespaces()).items),
-    listNamespaces: async () => wire<Namespace>((await core.listNamespace()).items),
+    listBackups: () => cachedOr(watched.backups, () => listCustom<PVCBackup>('pvcbackups')),
+    listRestores: () => cachedOr(watched.restores, () => listCustom<PVCRestore>('pvcrestores')),
+    listPvcs: () => cachedOr(watched.pvcs, async () => wire<PersistentVolumeClaim>((await core.listPersistentVolumeClaimForAllNamespaces()).items)),
+    listNamespaces: () => cachedOr(watched.namespaces, async () => wire<Namespace>((await core.listNamespace()).items)),
     deleteBackup: (ref) => deleteCustom('pvcbackups', ref),
     deleteRestore: (ref) => deleteCustom('pvcrestores', ref),
     createBackup: async (backup) => {
@@ -90,10 +109,7 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()):
         throw error;
       }
     },
-    listJobs: async () => {
-      const selector = `app.kubernetes.io/managed-by=${MANAGED_BY['app.kubernetes.io/managed-by']}`;
-      return wire<Job>((await batch.listJobForAllNamespaces({ labelSelector: selector })).items);
-    },
+    listJobs: () => cachedOr(watched.jobs, async () => wire<Job>((await batch.listJobForAllNamespaces({ labelSelector: JOB_SELECTOR })).items)),
     annotateRun: async (kind, ref, annotations) => {
       try {
         await custom.patchNamespacedCustomObject(
@@ -109,6 +125,9 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig()):
         if (isStatus(error, 404, 409, 422)) return false;
         throw error;
       }
+    },
+    stop: () => {
+      for (const collection of Object.values(watched)) collection.stop();
     },
   };
 }

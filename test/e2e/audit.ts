@@ -87,7 +87,8 @@ export async function restic(repository: Repository, args: string[]): Promise<st
   const cache = mkdtempSync(join(tmpdir(), 'backsnap-restic-'));
   try {
     const { stdout } = await run(join(cacheBinDir(), 'restic'), args, {
-      env: { PATH: process.env['PATH'] ?? '', RESTIC_CACHE_DIR: cache, RESTIC_REPOSITORY: repository.url, ...repository.env },
+      // The repository wins over a RESTIC_REPOSITORY in the env (a Job's Secret has one).
+      env: { PATH: process.env['PATH'] ?? '', RESTIC_CACHE_DIR: cache, ...repository.env, RESTIC_REPOSITORY: repository.url },
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;
