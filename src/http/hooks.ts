@@ -76,6 +76,7 @@ export function registerHookRoutes(app: FastifyInstance, deps: HookDeps, routes:
           object: `${subject.metadata.namespace ?? ''}/${subject.metadata.name}`,
           ...result.decision,
           ms: Math.round((performance.now() - started) * 100) / 100,
+          bytes: Number(request.headers['content-length'] ?? 0),
         },
         'decision',
       );

@@ -1,0 +1,163 @@
+// npm run bench:scale — N PVCs in M namespaces, all due at one schedule slot, with K finished
+// PVCBackups of history already present (created directly with their status), concurrency 10, on
+// the local stack with the real Metacontroller; then the same with K = 0, so the effect of history
+// is one ratio. Not part of CI (it runs for a long time). Sizes: BENCH_N, BENCH_M, BENCH_K.
+// Retention, prune and check are switched off: the figures are about the control plane.
+import { readFileSync } from 'node:fs';
+import { startStack, type Stack } from '../test/e2e/stack.ts';
+import { BACKSNAP } from '../test/e2e/support.ts';
+import { waitFor } from '../test/env/processes.ts';
+
+const N = Number(process.env['BENCH_N'] ?? 1000);
+const M = Number(process.env['BENCH_M'] ?? 20);
+const K = Number(process.env['BENCH_K'] ?? 10_000);
+const CONCURRENCY = 10;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+interface Figures {
+  k: number;
+  createdAfterSlot: number;
+  succeededAfterSlot: number;
+  overheadPerBackup: number;
+  hookP50: number;
+  hookP99: number;
+  bytesP50: number;
+  bytesP99: number;
+  hookRss: number;
+  metacontrollerRss: number;
+  apiRequestsPerBackup: number;
+  scrapeMs: number;
+}
+
+const rssOf = (pid: number | undefined): number => {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+};
+
+async function apiRequests(stack: Stack): Promise<number> {
+  const text = await stack.kube.request<string>('GET', '/metrics');
+  let total = 0;
+  for (const line of String(text).split('\n')) {
+    if (line.startsWith('apiserver_request_total{')) total += Number(line.split(' ').at(-1));
+  }
+  return total;
+}
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+
+async function parallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  }));
+}
+
+async function round(k: number): Promise<Figures> {
+  const stack = await startStack({ hookEnv: { BACKSNAP_MAX_RUNNING_BACKUPS: String(CONCURRENCY), BACKSNAP_RETENTION: 'all', BACKSNAP_PRUNE_INTERVAL: '0', BACKSNAP_CHECK_INTERVAL: '0', BACKSNAP_LOG_LEVEL: 'info' } });
+  try {
+    const namespaces = Array.from({ length: M }, (_, i) => `scale-${i}`);
+    for (const ns of namespaces) await stack.kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const pvcs = Array.from({ length: N }, (_, i) => ({ ns: namespaces[i % M] ?? '', name: `pvc-${i}` }));
+    await parallel(pvcs, 20, async ({ ns, name }) => {
+      await stack.kube.create(`/api/v1/namespaces/${ns}/persistentvolumeclaims`, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } });
+    });
+    await waitFor(`${N} PVCs bound`, async () => ((await stack.kube.list<{ status?: { phase?: string } }>('/api/v1/persistentvolumeclaims')).items.filter((p) => p.status?.phase === 'Bound').length >= N ? true : undefined), { timeoutMs: 1_800_000, intervalMs: 2000 });
+    say(`  K=${k}: ${N} PVCs bound`);
+    const history = Array.from({ length: k }, (_, i) => ({ ns: namespaces[i % M] ?? '', pvc: `pvc-${i % N}`, name: `history-${i}` }));
+    await parallel(history, 20, async ({ ns, pvc, name }) => {
+      const path = `${BACKSNAP}/namespaces/${ns}/pvcbackups`;
+      const created = await stack.kube.create<{ metadata: { resourceVersion: string } }>(path, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name }, spec: { pvc, ttl: '720h' } });
+      const status = { phase: 'Succeeded', result: 'Succeeded', startedAt: '2026-11-01T02:00:00Z', finishedAt: '2026-11-01T02:01:00Z', duration: '1m0s', message: 'history' };
+      await stack.kube.request('PUT', `${path}/${name}/status`, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name, namespace: ns, resourceVersion: created.metadata.resourceVersion }, spec: { pvc, ttl: '720h' }, status });
+    });
+    say(`  K=${k}: ${k} finished PVCBackups of history`);
+    await waitFor('the history to be labelled finished', async () => ((await stack.kube.list(`${BACKSNAP}/pvcbackups?labelSelector=backsnap.skyb.it/finished%3Dtrue`)).items.length >= k ? true : undefined), { timeoutMs: 1_800_000, intervalMs: 2000 });
+
+    // One slot for all: the start of the minute after next.
+    const slot = new Date(Math.ceil((Date.now() + 60_000) / 60_000) * 60_000);
+    const schedule = `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`;
+    for (const ns of namespaces) await stack.kube.patch(`/api/v1/namespaces/${ns}`, { metadata: { annotations: { 'backsnap.skyb.it/schedule': schedule } } });
+    const apiBefore = await apiRequests(stack);
+    const logStart = readFileSync(stack.hooks.logPath, 'utf8').length;
+    let hookRss = 0;
+    let metacontrollerRss = 0;
+    const sampler = setInterval(() => {
+      hookRss = Math.max(hookRss, rssOf(stack.hooks.managed.child.pid));
+      metacontrollerRss = Math.max(metacontrollerRss, rssOf(stack.metacontroller.managed.child.pid));
+    }, 500);
+    try {
+      const isAutomatic = (b: { metadata: { name: string } }) => !b.metadata.name.startsWith('history-');
+      type Run = { metadata: { name: string; creationTimestamp: string }; status?: { result?: string; startedAt?: string; finishedAt?: string } };
+      const created = await waitFor(`${N} PVCBackups of the slot`, async () => {
+        const runs = (await stack.kube.list<Run>(`${BACKSNAP}/pvcbackups`)).items.filter(isAutomatic);
+        return runs.length >= N ? Date.now() : undefined;
+      }, { timeoutMs: 1_800_000, intervalMs: 500 });
+      say(`  K=${k}: ${N} PVCBackups created ${((created - slot.getTime()) / 1000).toFixed(1)} s after the slot`);
+      const done = await waitFor(`${N} PVCBackups to succeed`, async () => {
+        const runs = (await stack.kube.list<Run>(`${BACKSNAP}/pvcbackups`)).items.filter(isAutomatic);
+        const failed = runs.find((r) => r.status?.result === 'Failed');
+        if (failed !== undefined) throw new Error(`${failed.metadata.name} failed`);
+        return runs.filter((r) => r.status?.result === 'Succeeded').length >= N ? { at: Date.now(), runs } : undefined;
+      }, { timeoutMs: 7_200_000, intervalMs: 2000 });
+      const scrapeStart = performance.now();
+      await (await fetch(`${stack.hooks.metricsUrl}/metrics`)).text();
+      const scrapeMs = performance.now() - scrapeStart;
+      const apiAfter = await apiRequests(stack);
+      // Control-plane overhead: a run's own span minus its Job's, from the Jobs' audit times.
+      const jobs = new Map<string, { start: number; end: number }>();
+      for (const item of (await stack.kube.list<{ metadata: { name: string; namespace: string }; status?: { startTime?: string; completionTime?: string } }>('/apis/batch/v1/jobs')).items) {
+        if (item.status?.startTime !== undefined && item.status.completionTime !== undefined) jobs.set(`${item.metadata.namespace}/${item.metadata.name}`, { start: Date.parse(item.status.startTime), end: Date.parse(item.status.completionTime) });
+      }
+      const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? ''));
+      const lines = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n').filter((l) => l.includes('"hook":"/hooks/pvcbackup/sync"'));
+      const decisions = lines.map((l) => JSON.parse(l) as { ms: number; bytes: number });
+      // Jobs of succeeded backups are deleted: their run time is the restic summary's duration instead.
+      const jobTime = [...jobs.values()].reduce((n, j) => n + (j.end - j.start), 0) / Math.max(jobs.size, 1);
+      return {
+        k,
+        createdAfterSlot: (created - slot.getTime()) / 1000,
+        succeededAfterSlot: (done.at - slot.getTime()) / 1000,
+        overheadPerBackup: (spans.reduce((a, b) => a + b, 0) / spans.length - (jobs.size > 0 ? jobTime : 0)) / 1000,
+        hookP50: quantile(decisions.map((d) => d.ms), 0.5),
+        hookP99: quantile(decisions.map((d) => d.ms), 0.99),
+        bytesP50: quantile(decisions.map((d) => d.bytes), 0.5),
+        bytesP99: quantile(decisions.map((d) => d.bytes), 0.99),
+        hookRss,
+        metacontrollerRss,
+        apiRequestsPerBackup: (apiAfter - apiBefore) / N,
+        scrapeMs,
+      };
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+say(`scale benchmark: N=${N} PVCs in M=${M} namespaces, concurrency ${CONCURRENCY}, history K=0 and K=${K}`);
+const without = await round(0);
+const withHistory = await round(K);
+const rows: [string, (f: Figures) => number, string][] = [
+  ['all PVCBackups created after the slot', (f) => f.createdAfterSlot, 's'],
+  ['all PVCBackups succeeded after the slot', (f) => f.succeededAfterSlot, 's'],
+  ['control-plane time per backup (run span − Job time)', (f) => f.overheadPerBackup, 's'],
+  ['PVCBackup sync hook p50', (f) => f.hookP50, 'ms'],
+  ['PVCBackup sync hook p99', (f) => f.hookP99, 'ms'],
+  ['PVCBackup sync request p50', (f) => f.bytesP50 / 1024, 'KiB'],
+  ['PVCBackup sync request p99', (f) => f.bytesP99 / 1024, 'KiB'],
+  ['hook service peak RSS', (f) => f.hookRss / 1048576, 'MiB'],
+  ['Metacontroller peak RSS', (f) => f.metacontrollerRss / 1048576, 'MiB'],
+  ['API server requests per backup', (f) => f.apiRequestsPerBackup, ''],
+  ['/metrics scrape', (f) => f.scrapeMs, 'ms'],
+];
+say(`\n${'figure'.padEnd(52)} ${'K=0'.padStart(10)} ${`K=${K}`.padStart(10)}  ratio`);
+for (const [name, get, unit] of rows) {
+  const a = get(without);
+  const b = get(withHistory);
+  say(`${name.padEnd(52)} ${`${a.toFixed(2)} ${unit}`.padStart(10)} ${`${b.toFixed(2)} ${unit}`.padStart(10)}  ${(a === 0 ? 0 : b / a).toFixed(2)}x`);
+}
