@@ -57,7 +57,8 @@ async function parallel<T>(items: T[], limit: number, work: (item: T) => Promise
 }
 
 async function round(k: number): Promise<Figures> {
-  const stack = await startStack({ hookEnv: { BACKSNAP_MAX_RUNNING_BACKUPS: String(CONCURRENCY), BACKSNAP_RETENTION: 'all', BACKSNAP_PRUNE_INTERVAL: '0', BACKSNAP_CHECK_INTERVAL: '0', BACKSNAP_LOG_LEVEL: 'info' } });
+  // Metacontroller starts after the history is in place: it would start backups of it otherwise.
+  const stack = await startStack({ deferMetacontroller: true, hookEnv: { BACKSNAP_MAX_RUNNING_BACKUPS: String(CONCURRENCY), BACKSNAP_RETENTION: 'all', BACKSNAP_PRUNE_INTERVAL: '0', BACKSNAP_CHECK_INTERVAL: '0', BACKSNAP_LOG_LEVEL: 'info', BACKSNAP_SNAPSHOT_TIMEOUT: '15m', BACKSNAP_START_GRACE: '5m' } });
   try {
     const namespaces = Array.from({ length: M }, (_, i) => `scale-${i}`);
     for (const ns of namespaces) await stack.kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -75,12 +76,20 @@ async function round(k: number): Promise<Figures> {
       await stack.kube.request('PUT', `${path}/${name}/status`, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name, namespace: ns, resourceVersion: created.metadata.resourceVersion }, spec: { pvc, ttl: '720h' }, status });
     });
     say(`  K=${k}: ${k} finished PVCBackups of history`);
+    await stack.startMetacontroller();
     await waitFor('the history to be labelled finished', async () => ((await stack.kube.list(`${BACKSNAP}/pvcbackups?labelSelector=backsnap.skyb.it/finished%3Dtrue`)).items.length >= k ? true : undefined), { timeoutMs: 1_800_000, intervalMs: 2000 });
 
     // One slot for all: the start of the minute after next.
     const slot = new Date(Math.ceil((Date.now() + 60_000) / 60_000) * 60_000);
     const schedule = `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`;
     for (const ns of namespaces) await stack.kube.patch(`/api/v1/namespaces/${ns}`, { metadata: { annotations: { 'backsnap.skyb.it/schedule': schedule } } });
+    // The Jobs' own run time, from a watch: a succeeded backup's Job is deleted soon after.
+    const jobTimes = new Map<string, number>();
+    type JobEvent = { metadata: { namespace: string; name: string }; status?: { startTime?: string; completionTime?: string } };
+    const jobWatch = stack.kube.watch<JobEvent>('/apis/batch/v1/jobs', ({ object }) => {
+      const { startTime, completionTime } = object.status ?? {};
+      if (startTime !== undefined && completionTime !== undefined) jobTimes.set(`${object.metadata.namespace}/${object.metadata.name}`, Date.parse(completionTime) - Date.parse(startTime));
+    }, () => {});
     const apiBefore = await apiRequests(stack);
     const logStart = readFileSync(stack.hooks.logPath, 'utf8').length;
     let hookRss = 0;
@@ -91,37 +100,31 @@ async function round(k: number): Promise<Figures> {
     }, 500);
     try {
       const isAutomatic = (b: { metadata: { name: string } }) => !b.metadata.name.startsWith('history-');
-      type Run = { metadata: { name: string; creationTimestamp: string }; status?: { result?: string; startedAt?: string; finishedAt?: string } };
+      type Run = { metadata: { name: string; namespace: string; creationTimestamp: string }; status?: { result?: string; startedAt?: string; finishedAt?: string } };
       const created = await waitFor(`${N} PVCBackups of the slot`, async () => {
         const runs = (await stack.kube.list<Run>(`${BACKSNAP}/pvcbackups`)).items.filter(isAutomatic);
         return runs.length >= N ? Date.now() : undefined;
       }, { timeoutMs: 1_800_000, intervalMs: 500 });
       say(`  K=${k}: ${N} PVCBackups created ${((created - slot.getTime()) / 1000).toFixed(1)} s after the slot`);
-      const done = await waitFor(`${N} PVCBackups to succeed`, async () => {
+      const done = await waitFor(`${N} PVCBackups to finish`, async () => {
         const runs = (await stack.kube.list<Run>(`${BACKSNAP}/pvcbackups`)).items.filter(isAutomatic);
-        const failed = runs.find((r) => r.status?.result === 'Failed');
-        if (failed !== undefined) throw new Error(`${failed.metadata.name} failed`);
-        return runs.filter((r) => r.status?.result === 'Succeeded').length >= N ? { at: Date.now(), runs } : undefined;
+        return runs.filter((r) => r.status?.result !== undefined).length >= N ? { at: Date.now(), runs: runs.filter((r) => r.status?.result === 'Succeeded') } : undefined;
       }, { timeoutMs: 7_200_000, intervalMs: 2000 });
+      if (done.runs.length < N) say(`  K=${k}: ${N - done.runs.length} of ${N} backups FAILED (see their conditions)`);
       const scrapeStart = performance.now();
       await (await fetch(`${stack.hooks.metricsUrl}/metrics`)).text();
       const scrapeMs = performance.now() - scrapeStart;
       const apiAfter = await apiRequests(stack);
-      // Control-plane overhead: a run's own span minus its Job's, from the Jobs' audit times.
-      const jobs = new Map<string, { start: number; end: number }>();
-      for (const item of (await stack.kube.list<{ metadata: { name: string; namespace: string }; status?: { startTime?: string; completionTime?: string } }>('/apis/batch/v1/jobs')).items) {
-        if (item.status?.startTime !== undefined && item.status.completionTime !== undefined) jobs.set(`${item.metadata.namespace}/${item.metadata.name}`, { start: Date.parse(item.status.startTime), end: Date.parse(item.status.completionTime) });
-      }
-      const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? ''));
+      jobWatch.stop();
+      // Control-plane time: a run's own span (start to finish) minus its Job's run time.
+      const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - (jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0));
       const lines = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n').filter((l) => l.includes('"hook":"/hooks/pvcbackup/sync"'));
       const decisions = lines.map((l) => JSON.parse(l) as { ms: number; bytes: number });
-      // Jobs of succeeded backups are deleted: their run time is the restic summary's duration instead.
-      const jobTime = [...jobs.values()].reduce((n, j) => n + (j.end - j.start), 0) / Math.max(jobs.size, 1);
       return {
         k,
         createdAfterSlot: (created - slot.getTime()) / 1000,
         succeededAfterSlot: (done.at - slot.getTime()) / 1000,
-        overheadPerBackup: (spans.reduce((a, b) => a + b, 0) / spans.length - (jobs.size > 0 ? jobTime : 0)) / 1000,
+        overheadPerBackup: spans.reduce((a, b) => a + b, 0) / spans.length / 1000,
         hookP50: quantile(decisions.map((d) => d.ms), 0.5),
         hookP99: quantile(decisions.map((d) => d.ms), 0.99),
         bytesP50: quantile(decisions.map((d) => d.bytes), 0.5),
@@ -144,7 +147,7 @@ const without = await round(0);
 const withHistory = await round(K);
 const rows: [string, (f: Figures) => number, string][] = [
   ['all PVCBackups created after the slot', (f) => f.createdAfterSlot, 's'],
-  ['all PVCBackups succeeded after the slot', (f) => f.succeededAfterSlot, 's'],
+  ['all PVCBackups finished after the slot', (f) => f.succeededAfterSlot, 's'],
   ['control-plane time per backup (run span − Job time)', (f) => f.overheadPerBackup, 's'],
   ['PVCBackup sync hook p50', (f) => f.hookP50, 'ms'],
   ['PVCBackup sync hook p99', (f) => f.hookP99, 'ms'],
@@ -152,7 +155,7 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['PVCBackup sync request p99', (f) => f.bytesP99 / 1024, 'KiB'],
   ['hook service peak RSS', (f) => f.hookRss / 1048576, 'MiB'],
   ['Metacontroller peak RSS', (f) => f.metacontrollerRss / 1048576, 'MiB'],
-  ['API server requests per backup', (f) => f.apiRequestsPerBackup, ''],
+  ['API server requests per backup (node agent stand-in included)', (f) => f.apiRequestsPerBackup, ''],
   ['/metrics scrape', (f) => f.scrapeMs, 'ms'],
 ];
 say(`\n${'figure'.padEnd(52)} ${'K=0'.padStart(10)} ${`K=${K}`.padStart(10)}  ratio`);

@@ -70,6 +70,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Keep the working directory (logs, volumes) after stop; also with BACKSNAP_E2E_KEEP=1. */
   keepDir?: boolean;
+  /** Do not start Metacontroller yet (startMetacontroller does): objects created meanwhile stay untouched. */
+  deferMetacontroller?: boolean;
 }
 
 /** deploy/backsnap.env: the shipped non-secret configuration. */
@@ -240,8 +242,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await applyControllers(kube, hooks.url);
     const metacontrollerLog = join(dir, 'metacontroller.log');
     const launchMetacontroller = () => startMetacontroller({ kubeconfigPath: controlPlane.kubeconfigPath, logPath: metacontrollerLog });
-    let metacontroller = await launchMetacontroller();
-    running.set('metacontroller', () => metacontroller.stop());
+    let metacontroller: Metacontroller | undefined = opts.deferMetacontroller === true ? undefined : await launchMetacontroller();
+    running.set('metacontroller', async () => metacontroller?.stop());
     log(`stack ready in ${Date.now() - started} ms (${dir})`);
 
     return {
@@ -254,6 +256,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         return hooks;
       },
       get metacontroller() {
+        if (metacontroller === undefined) throw new Error('Metacontroller has not been started (deferMetacontroller)');
         return metacontroller;
       },
       audit,
@@ -284,10 +287,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         hooks = await startHooks(hookEnv, dir, controlPlane.kubeconfigPath, ports);
       },
       async restartMetacontroller() {
-        await metacontroller.stop();
+        await metacontroller?.stop();
         metacontroller = await launchMetacontroller();
       },
-      killMetacontroller: () => metacontroller.kill(),
+      killMetacontroller: async () => metacontroller?.kill(),
       async startMetacontroller() {
         metacontroller = await launchMetacontroller();
       },
