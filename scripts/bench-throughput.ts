@@ -1,8 +1,9 @@
 // npm run bench (second part): throughput of the service's PVCBackup sync route against a bare
 // Fastify route on the same golden payload — it parses the same request and sends the same
 // answer, precomputed — side by side in one run. autocannon runs in a child process (a core of its
-// own); each server answers in this one. The service logs its decision line at `info` into
-// /dev/null (the serialisation is paid, the terminal is not). Besides requests per second (which
+// own); each server answers in this one. The service logs its decision line at `info` with the
+// production logger (src/logger.ts), into /dev/null: the serialisation and the write are paid,
+// a terminal is not. Besides requests per second (which
 // drift with the machine's speed) it prints the server's CPU time per request, which does not.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { buildServers } from '../src/app.ts';
 import { parseConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
 import { GOLDEN_CASES } from '../test/golden/payloads.ts';
 
 const run = promisify(execFile);
@@ -24,8 +25,7 @@ const TOKEN = 'bench-token';
 function service(level: string): FastifyInstance {
   const parsed = parseConfig({ BACKSNAP_REPOSITORY_BASE: 's3:http://s3.local/bench', BACKSNAP_RESTIC_PASSWORD: 'bench', BACKSNAP_HOOK_TOKEN: TOKEN, BACKSNAP_LOG_LEVEL: level });
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const logger = pino({ level }, pino.destination({ dest: '/dev/null', sync: false }));
-  return buildServers({ config: parsed.config, logger, now: () => new Date('2026-11-29T07:24:00Z') }).hooks;
+  return buildServers({ config: parsed.config, logger: createLogger(level, '/dev/null'), now: () => new Date('2026-11-29T07:24:00Z') }).hooks;
 }
 
 function bare(answer: unknown): FastifyInstance {

@@ -31,8 +31,13 @@ export function formatGoDuration(totalSeconds: number): string {
 
 /** RFC 3339 at whole seconds, as metav1.Time serializes: `2026-11-29T06:20:50Z`. */
 export function formatTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // One hook formats the same instant (its `now`) several times; remembering the last one
+  // halves the hook's time. toISOString is `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0–9999.
+  const ms = date.getTime();
+  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: `${date.toISOString().slice(0, 19)}Z` };
+  return lastFormatted.text;
 }
+let lastFormatted = { ms: Number.NaN, text: '' };
 
 export function parseTime(text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;

@@ -1,10 +1,10 @@
 // Entry point: validate the configuration (exit with a clear message if it is wrong), listen,
 // and shut down gracefully on SIGTERM/SIGINT (in-flight hook calls finish, new ones get 503).
-import { pino } from 'pino';
 import { buildServers } from './app.ts';
 import { CONFIG_VARIABLES, parseConfig } from './config.ts';
 import { startNudger, type Nudger } from './housekeeping/nudger.ts';
 import { kubernetesCluster, type KubernetesCluster } from './kube/cluster.ts';
+import { createLogger } from './logger.ts';
 
 const parsed = parseConfig(process.env);
 if (!parsed.ok) {
@@ -13,7 +13,7 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.config;
-const logger = pino({ level: config.logLevel, base: { service: 'backsnap-ts' } });
+const logger = createLogger(config.logLevel);
 // Connected on first use, so the service starts (and answers hooks) without API access.
 let cluster: KubernetesCluster | undefined;
 const clusterOnce = (): KubernetesCluster => (cluster ??= kubernetesCluster(undefined, (error) => logger.warn({ err: error }, 'watch of the cluster failed; retrying')));

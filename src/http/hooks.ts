@@ -15,7 +15,7 @@ import type { CompositeSyncRequest, CustomizeRequest, DecoratorSyncRequest } fro
 import type { PersistentVolumeClaim } from '../kube/types.ts';
 import { customizeScheduler, syncScheduler } from '../schedule/decorator.ts';
 import { describeErrors, validateCompositeSync, validateCustomize, validateDecoratorSync } from './envelope.ts';
-import { bearerMatchesAny } from './auth.ts';
+import { bearerChecker } from './auth.ts';
 
 export interface HookDeps {
   config: Config;
@@ -50,9 +50,10 @@ export const HOOK_ROUTES: readonly HookRoute[] = [
 export function registerHookRoutes(app: FastifyInstance, deps: HookDeps, routes: readonly HookRoute[] = HOOK_ROUTES): void {
   // Empty only with the explicit opt-out BACKSNAP_INSECURE_UNAUTHENTICATED_HOOKS (config.ts).
   const tokens = deps.config.hookTokens;
+  const authorized = bearerChecker(tokens);
   for (const route of routes) {
     app.post(route.path, async (request, reply) => {
-      if (tokens.length > 0 && !bearerMatchesAny(request.headers.authorization, tokens)) {
+      if (tokens.length > 0 && !authorized(request.headers.authorization)) {
         request.log.warn({ hook: route.path }, 'hook call without the expected bearer token');
         return reply.code(401).send({ error: 'missing or wrong bearer token' });
       }

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { readClusterState, type Cluster } from '../kube/cluster.ts';
 import { runHousekeeping } from '../housekeeping/run.ts';
 import { scheduleReport } from '../schedule/report.ts';
-import { bearerMatches } from './auth.ts';
+import { bearerChecker } from './auth.ts';
 
 export interface OperationsDeps {
   config: Config;
@@ -13,13 +13,12 @@ export interface OperationsDeps {
   cluster: () => Cluster;
 }
 
-function authorized(request: FastifyRequest, reply: FastifyReply, config: Config): boolean {
-  const token = config.housekeepingToken;
-  if (token === undefined) {
+function authorized(request: FastifyRequest, reply: FastifyReply, config: Config, matches: (header: string | undefined) => boolean): boolean {
+  if (config.housekeepingToken === undefined) {
     void reply.code(503).send({ error: 'disabled: set BACKSNAP_HOUSEKEEPING_TOKEN to enable this endpoint' });
     return false;
   }
-  if (!bearerMatches(request.headers.authorization, token)) {
+  if (!matches(request.headers.authorization)) {
     void reply.code(401).send({ error: 'missing or wrong bearer token' });
     return false;
   }
@@ -27,8 +26,9 @@ function authorized(request: FastifyRequest, reply: FastifyReply, config: Config
 }
 
 export function registerOperationRoutes(app: FastifyInstance, deps: OperationsDeps): void {
+  const matches = bearerChecker(deps.config.housekeepingToken === undefined ? [] : [deps.config.housekeepingToken]);
   app.post('/v1/housekeeping', async (request, reply) => {
-    if (!authorized(request, reply, deps.config)) return reply;
+    if (!authorized(request, reply, deps.config, matches)) return reply;
     const summary = await runHousekeeping(deps.cluster(), deps.config, deps.now());
     request.log.info({ deleted: summary.deleted.length, created: summary.created.length, alreadyGone: summary.alreadyGone, kept: summary.kept.length }, 'housekeeping');
     for (const d of summary.deleted) request.log.info({ kind: d.kind, object: `${d.namespace}/${d.name}`, reason: d.reason }, 'housekeeping deleted');
@@ -36,7 +36,7 @@ export function registerOperationRoutes(app: FastifyInstance, deps: OperationsDe
     return reply.send(summary);
   });
   app.get('/debug/schedules', async (request, reply) => {
-    if (!authorized(request, reply, deps.config)) return reply;
+    if (!authorized(request, reply, deps.config, matches)) return reply;
     const state = await readClusterState(deps.cluster());
     return reply.send({ now: deps.now().toISOString(), pvcs: scheduleReport(state, deps.config, deps.now()) });
   });
