@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { cacheBinDir, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
+import { cacheImagesDir, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { KubeRest } from '../env/kube-rest.ts';
 import { startMinio, type Minio } from '../env/minio.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from '../env/processes.ts';
@@ -184,7 +184,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const minio = await startMinio({ dir: join(dir, 'minio'), log });
     running.set('minio', () => minio.stop());
     log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
-    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: cacheBinDir(), log: (l) => log(`[node-agent] ${l}`) });
+    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), log: (l) => log(`[node-agent] ${l}`) });
     running.set('node agent', () => agent.stop());
     await applyCrds(kube);
     await applyMetacontrollerCrds(kube);

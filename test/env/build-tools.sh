@@ -104,4 +104,6 @@ install_crds() {
   ln -sfn "$out" "$cache/crds/external-snapshotter"
 }
 install_crds "$EXTERNAL_SNAPSHOTTER_VERSION"
+# Root file systems of the images the node agent runs (busybox, restic/restic), from their contents.
+bash "$here/build-images.sh" "$cache" "$BUSYBOX_DEB_VERSION" "$RESTIC_VERSION"
 echo "tools ready in $bin ($((SECONDS - total))s)"

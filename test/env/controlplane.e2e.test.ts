@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
 import type { PersistentVolumeClaim, Pod, VolumeSnapshot } from '../node-agent/types.ts';
-import { startControlPlane, type ControlPlane } from './controlplane.ts';
+import { cacheImagesDir, startControlPlane, type ControlPlane } from './controlplane.ts';
 import { KubeRest } from './kube-rest.ts';
 import { startMinio, type Minio } from './minio.ts';
 import { waitFor } from './processes.ts';
@@ -22,7 +22,7 @@ interface Job {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-const jobManifest = (name: string, script: string, extra: { volumes?: unknown[]; mounts?: unknown[]; envFrom?: unknown[]; env?: unknown[] } = {}) => ({
+const jobManifest = (name: string, script: string, extra: { image?: string; volumes?: unknown[]; mounts?: unknown[]; envFrom?: unknown[]; env?: unknown[] } = {}) => ({
   apiVersion: 'batch/v1',
   kind: 'Job',
   metadata: { name, namespace: NS },
@@ -35,7 +35,7 @@ const jobManifest = (name: string, script: string, extra: { volumes?: unknown[];
         containers: [
           {
             name: 'main',
-            image: 'ignored.example/image',
+            image: extra.image ?? 'busybox',
             command: ['sh', '-c', script],
             env: extra.env ?? [],
             envFrom: extra.envFrom ?? [],
@@ -81,7 +81,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     if (cp.status === 'rejected') throw cp.reason;
     if (s3.status === 'rejected') throw s3.reason;
     const plane = cp.value;
-    agent = await startNodeAgent({ kubeconfigPath: plane.kubeconfigPath, dataDir: join(dir, 'agent'), binDir: plane.binDir, log });
+    agent = await startNodeAgent({ kubeconfigPath: plane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), log });
     log(`environment ready in ${Date.now() - started} ms (dir ${dir})`);
     kube = await KubeRest.fromKubeconfig(plane.kubeconfigPath);
     await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
@@ -108,6 +108,9 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     else rmSync(dir, { recursive: true, force: true });
   });
 
+  const jobPods = async (name: string): Promise<Pod[]> =>
+    (await kube.list<Pod>(`/api/v1/namespaces/${NS}/pods?labelSelector=job-name%3D${name}`)).items;
+  // A timeout says what the Job's Pods were doing, e.g. an image the node agent cannot run.
   const jobCondition = (name: string, type: string) =>
     waitFor(
       `job ${name} ${type}`,
@@ -116,9 +119,10 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
         return job?.status?.conditions?.some((c) => c.type === type && c.status === 'True') ? job : undefined;
       },
       TIMEOUT,
-    );
-  const jobPods = async (name: string): Promise<Pod[]> =>
-    (await kube.list<Pod>(`/api/v1/namespaces/${NS}/pods?labelSelector=job-name%3D${name}`)).items;
+    ).catch(async (error: unknown) => {
+      const states = (await jobPods(name)).map((p) => JSON.stringify(p.status?.containerStatuses?.map((c) => c.state)));
+      throw new Error(`${String(error)}; its Pods' containers: ${states.join(' ')}`);
+    });
   const boundVolume = (claim: string) =>
     waitFor(
       `pvc ${claim} bound`,
@@ -188,6 +192,22 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     assert.match(theAgent().podLog(NS, pod?.metadata.name ?? ''), /about to fail/);
   });
 
+  it("runs a container on its image's root, read-only when asked, and refuses unknown images", async () => {
+    // busybox's applets, not the host's GNU tools: `ls --version` is GNU only.
+    const probe = 'readlink /bin/sh; if ls --version >/dev/null 2>&1; then echo gnu; fi; touch /probe 2>/dev/null || echo read-only';
+    const manifest = jobManifest('image-probe', probe) as { spec: { template: { spec: { containers: { securityContext?: unknown }[] } } } };
+    for (const c of manifest.spec.template.spec.containers) c.securityContext = { readOnlyRootFilesystem: true };
+    await kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, manifest);
+    await kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, jobManifest('unknown-image', 'true', { image: 'registry.example/unknown:1' }));
+    await jobCondition('image-probe', 'Complete');
+    const [probed] = await jobPods('image-probe');
+    assert.equal(theAgent().podLog(NS, probed?.metadata.name ?? '').trim(), '/bin/busybox\nread-only');
+    const waiting = await waitFor('unknown image refused', async () => (await jobPods('unknown-image'))[0]?.status?.containerStatuses?.[0]?.state.waiting, TIMEOUT);
+    assert.equal(waiting.reason, 'ErrImagePull');
+    assert.match(waiting.message ?? '', /no root file system for image "registry\.example\/unknown:1"/);
+    for (const job of ['image-probe', 'unknown-image']) await kube.delete(`/apis/batch/v1/namespaces/${NS}/jobs/${job}`, { propagationPolicy: 'Background' });
+  });
+
   it('removes the Pods of a deleted Job', async () => {
     await kube.create(`/apis/batch/v1/namespaces/${NS}/jobs`, jobManifest('sleeper', 'sleep 600'));
     await waitFor('sleeper running', async () => ((await jobPods('sleeper'))[0]?.status?.phase === 'Running' ? true : undefined), TIMEOUT);
@@ -212,6 +232,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     await kube.create(
       `/apis/batch/v1/namespaces/${NS}/jobs`,
       jobManifest('backup', script, {
+        image: 'restic/restic:0.18.1',
         volumes: [...dataVolume, { name: 'tmp', emptyDir: {} }],
         mounts: [
           { name: 'data', mountPath: '/data', readOnly: true },

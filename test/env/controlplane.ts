@@ -37,6 +37,11 @@ export function cacheBinDir(): string {
   return join(cacheDir(), 'bin');
 }
 
+/** Root file systems of the container images the node agent runs (build-images.sh). */
+export function cacheImagesDir(): string {
+  return join(cacheDir(), 'images');
+}
+
 /** Fails with the process's log if it has exited, so waits end early with the actual cause. */
 function exitedWith(processes: Managed[]): () => string | undefined {
   return () => {

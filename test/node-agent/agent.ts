@@ -12,8 +12,8 @@ import { createSnapshotter } from './snapshotter.ts';
 export interface NodeAgentOptions {
   kubeconfigPath: string;
   dataDir: string;
-  /** Prepended to the containers' PATH, so `restic` resolves. */
-  binDir: string;
+  /** Root file systems of the images it runs (test/env/build-images.sh). */
+  imagesDir: string;
   nodeName?: string;
   log?: (line: string) => void;
 }
@@ -58,7 +58,7 @@ function readPodLog(dataDir: string, namespace: string, name: string, container?
 export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent> {
   const log = opts.log ?? ((line: string) => console.error(`[node-agent] ${line}`));
   const nodeName = opts.nodeName ?? NODE_NAME;
-  const { dataDir, binDir } = opts;
+  const { dataDir, imagesDir } = opts;
   const volumeDir = (pvName: string): string => join(dataDir, 'volumes', pvName);
   const snapshotDir = (uid: string): string => join(dataDir, 'snapshots', uid);
   const kube = await KubeRest.fromKubeconfig(opts.kubeconfigPath);
@@ -67,7 +67,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     heartbeat(kube, nodeName).catch((error: unknown) => log(`node heartbeat failed: ${String(error)}`));
   }, HEARTBEAT_MS);
 
-  const kubelet = createKubelet({ kube, dataDir, binDir, log, nodeName, nodeLabels: nodeLabels(nodeName) });
+  const kubelet = createKubelet({ kube, dataDir, imagesDir, log, nodeName, nodeLabels: nodeLabels(nodeName) });
   const provisioner = createProvisioner({ kube, dataDir, log, volumeDir, snapshotDir });
   const snapshotter = createSnapshotter({ kube, dataDir, log, snapshotDir });
   const pods = startLoop('pods', () => kubelet.reconcile(), log);

@@ -1,8 +1,8 @@
-// Runs one "container" as a local process: inside private mount, PID and UTS (hostname) namespaces (unshare) it builds a
-// root directory from bind mounts of the host's top-level directories, mounts the volumes at their
-// mountPaths and chroots there. Mount points that do not exist on the host are created only inside
-// tmpfs directories of that private root, so nothing ever appears in the host's /data or /tmp.
-import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+// Runs one "container" as a local process: inside private mount, PID and UTS (hostname) namespaces
+// (unshare) its root is an overlay of its image's root file system (images.ts) with a fresh
+// writable layer, as a container runtime makes it; volumes are bind-mounted at their mountPaths,
+// the root is made read-only when the container asks for it, and the command runs chrooted there.
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startManaged, type Managed } from '../env/processes.ts';
 
@@ -19,8 +19,12 @@ export interface ContainerLaunch {
   name: string;
   /** The Pod's hostname, as kubelet sets it (its name): restic writes it into its locks. */
   hostname: string;
-  /** An empty host directory; the private root is a tmpfs mounted on it inside the namespace only. */
+  /** An empty host directory: the container's root is mounted on it inside the namespace only. */
   rootDir: string;
+  /** The image's root file system: the overlay's lower, never written. */
+  imageRoot: string;
+  /** securityContext.readOnlyRootFilesystem. */
+  readOnlyRoot: boolean;
   mounts: Mount[];
   workingDir: string;
   argv: string[];
@@ -29,44 +33,22 @@ export interface ContainerLaunch {
   logPath: string;
 }
 
-// Host directories the container does not share: /proc and /sys are mounted separately, /dev is
-// a minimal tmpfs (so /dev/termination-log can be created), /tmp is private to the container.
-const OWN_TOP_LEVEL = new Set(['proc', 'sys', 'dev', 'tmp']);
 const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
-
-/**
- * Mirrors host directory `hostDir` at `rootDir`: whole subtrees are bind-mounted, except those on
- * the way to a mount point that does not exist on the host, which become tmpfs directories holding
- * binds of their entries, so the missing mount point can be created there.
- */
-function mirror(hostDir: string, rootDir: string, needed: string[][], top: boolean, ops: string[]): void {
-  for (const entry of readdirSync(hostDir, { withFileTypes: true })) {
-    if (top && OWN_TOP_LEVEL.has(entry.name)) continue;
-    const host = join(hostDir, entry.name);
-    const inRoot = join(rootDir, entry.name);
-    if (entry.isSymbolicLink()) {
-      ops.push(`/bin/ln -s ${quote(readlinkSync(host))} ${quote(inRoot)}`);
-    } else if (!entry.isDirectory()) {
-      ops.push(`/bin/touch ${quote(inRoot)}`, `/bin/mount --bind ${quote(host)} ${quote(inRoot)}`);
-    } else {
-      ops.push(`/bin/mkdir ${quote(inRoot)}`);
-      const below = needed.filter((path) => path[0] === entry.name && path.length > 1).map((path) => path.slice(1));
-      if (below.some((path) => !existsSync(join(host, ...path)))) mirror(host, inRoot, below, false, ops);
-      else ops.push(`/bin/mount --rbind ${quote(host)} ${quote(inRoot)}`);
-    }
-  }
-}
 
 /** The shell commands that build the root, in order. */
 export function mountScript(launch: ContainerLaunch): string[] {
   const root = launch.rootDir;
   const at = (path: string): string => quote(join(root, path));
-  const ops = ['set -e', `/usr/bin/hostname ${quote(launch.hostname)}`, `/bin/mount -t tmpfs -o mode=755 node-agent-root ${quote(root)}`];
-  const needed = [...launch.mounts.map((m) => m.target), launch.workingDir].map((p) => p.split('/').filter((part) => part !== ''));
-  mirror('/', root, needed, true, ops);
-  ops.push(`/bin/mkdir ${at('proc')} ${at('sys')} ${at('dev')}`, `/bin/mkdir -m 1777 ${at('tmp')}`);
+  // The writable layer lives beside the root and starts empty at every (re)start of the container.
+  const layer = quote(join(dirname(root), 'layer'));
+  const upper = quote(join(dirname(root), 'layer', 'upper'));
+  const work = quote(join(dirname(root), 'layer', 'work'));
+  const ops = ['set -e', `/usr/bin/hostname ${quote(launch.hostname)}`];
+  ops.push(`/bin/rm -rf ${layer}`, `/bin/mkdir -p ${upper} ${work}`);
+  ops.push(`/bin/mount -t overlay node-agent-root -o ${quote(`lowerdir=${launch.imageRoot},upperdir=${join(dirname(root), 'layer', 'upper')},workdir=${join(dirname(root), 'layer', 'work')}`)} ${quote(root)}`);
+  ops.push(`/bin/mkdir -p ${at('proc')} ${at('sys')} ${at('dev')}`);
   ops.push(`/bin/mount -t proc proc ${at('proc')}`, `/bin/mount --rbind /sys ${at('sys')}`);
   ops.push(`/bin/mount -t tmpfs -o mode=755,nosuid node-agent-dev ${at('dev')}`);
   for (const device of DEVICES) ops.push(`/bin/touch ${at(`dev/${device}`)}`, `/bin/mount --bind /dev/${device} ${at(`dev/${device}`)}`);
@@ -83,8 +65,12 @@ export function mountScript(launch: ContainerLaunch): string[] {
     if (m.readOnly) ops.push(`/bin/mount -o remount,bind,ro ${target}`);
   }
   ops.push(`/bin/mkdir -p ${at(launch.workingDir)}`);
+  // Mount points are made first; then the root itself may turn read-only, its mounts stay as they are.
+  if (launch.readOnlyRoot) ops.push(`/bin/mount -o remount,ro ${quote(root)}`);
   const userspec = launch.user === undefined ? '' : `--userspec=${launch.user.uid}:${launch.user.gid} `;
-  ops.push(`exec /usr/sbin/chroot ${userspec}${quote(root)} /usr/bin/env --chdir=${quote(launch.workingDir)} -- "$@"`);
+  // The image's sh changes to the working directory (every image the agent runs has one), as the
+  // runtime does before it starts the command.
+  ops.push(`exec /usr/sbin/chroot ${userspec}${quote(root)} /bin/sh -c 'cd -- "$0" && exec "$@"' ${quote(launch.workingDir)} "$@"`);
   return ops;
 }
 

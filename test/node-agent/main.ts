@@ -1,26 +1,26 @@
-// CLI of the node agent: npx node test/node-agent/main.ts --kubeconfig FILE --data-dir DIR [--bin-dir DIR]
+// CLI of the node agent: npx node test/node-agent/main.ts --kubeconfig FILE --data-dir DIR [--images-dir DIR]
 import { parseArgs } from 'node:util';
-import { cacheBinDir } from '../env/controlplane.ts';
+import { cacheImagesDir } from '../env/controlplane.ts';
 import { startNodeAgent } from './agent.ts';
 
 const { values } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
     'data-dir': { type: 'string' },
-    'bin-dir': { type: 'string' },
+    'images-dir': { type: 'string' },
     'node-name': { type: 'string' },
   },
 });
 const kubeconfigPath = values.kubeconfig;
 const dataDir = values['data-dir'];
 if (kubeconfigPath === undefined || dataDir === undefined) {
-  console.error('usage: main.ts --kubeconfig FILE --data-dir DIR [--bin-dir DIR] [--node-name NAME]');
+  console.error('usage: main.ts --kubeconfig FILE --data-dir DIR [--images-dir DIR] [--node-name NAME]');
   process.exit(2);
 }
 const agent = await startNodeAgent({
   kubeconfigPath,
   dataDir,
-  binDir: values['bin-dir'] ?? cacheBinDir(),
+  imagesDir: values['images-dir'] ?? cacheImagesDir(),
   ...(values['node-name'] === undefined ? {} : { nodeName: values['node-name'] }),
   log: (line) => console.log(`${new Date().toISOString()} ${line}`),
 });

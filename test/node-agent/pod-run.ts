@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { isNotFound, type KubeRest } from '../env/kube-rest.ts';
 import { launchContainer, type Mount } from './container.ts';
 import { ObjectReader, resolveCommand } from './env.ts';
+import { ImageNotAvailable, imageRoot } from './images.ts';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from './types.ts';
 import { podVolumes, type HostVolume } from './volumes.ts';
 import type { Managed } from '../env/processes.ts';
@@ -13,7 +14,8 @@ import type { Managed } from '../env/processes.ts';
 export interface PodRunContext {
   kube: KubeRest;
   dataDir: string;
-  binDir: string;
+  /** Root file systems of the images the agent can run (images.ts). */
+  imagesDir: string;
   log: (line: string) => void;
 }
 
@@ -22,7 +24,6 @@ const MAX_MESSAGE_BYTES = 4096;
 const FALLBACK_LOG_LINES = 80;
 const FALLBACK_LOG_BYTES = 2048;
 const RESTART_BACKOFF_MS = 1000;
-const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -224,6 +225,7 @@ export class PodRun {
     const logPath = join(podLogDir(this.ctx.dataDir, this.pod), `${c.name}.log`);
     let managed: Managed;
     try {
+      const image = imageRoot(this.ctx.imagesDir, c.image ?? '');
       const { env, argv } = await resolveCommand(this.pod, c, objects);
       // kill() may have come while the command was resolved; it only stops processes it sees.
       if (this.killed) return undefined;
@@ -239,17 +241,17 @@ export class PodRun {
         return { source, target: m.mountPath, readOnly: m.readOnly === true || volume.readOnly, file: false };
       });
       mounts.push({ source: terminationLog, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false, file: true });
-      // The tools' directory must be visible at the same path when it lives in the host's /tmp.
-      if (this.ctx.binDir.startsWith('/tmp/')) mounts.push({ source: this.ctx.binDir, target: this.ctx.binDir, readOnly: true, file: false });
       const context = c.securityContext ?? {};
       const podContext = this.pod.spec.securityContext ?? {};
       const uid = context.runAsUser ?? podContext.runAsUser;
       const gid = context.runAsGroup ?? podContext.runAsGroup ?? uid;
-      const defaults = { PATH: `${this.ctx.binDir}:${DEFAULT_PATH}`, HOME: '/root', HOSTNAME: this.pod.metadata.name };
+      const defaults = { ...image.env, HOME: '/root', HOSTNAME: this.pod.metadata.name };
       managed = launchContainer({
         name: `${this.name()}/${c.name}`,
         hostname: (this.pod.spec.hostname ?? this.pod.metadata.name).slice(0, 63),
         rootDir,
+        imageRoot: image.root,
+        readOnlyRoot: context.readOnlyRootFilesystem === true,
         mounts,
         workingDir: c.workingDir ?? '/',
         argv,
@@ -258,7 +260,9 @@ export class PodRun {
         logPath,
       });
     } catch (error) {
-      status.state = { waiting: { reason: 'CreateContainerConfigError', message: error instanceof Error ? error.message : String(error) } };
+      // kubelet's reasons: an image it cannot get, or a configuration it cannot build.
+      const reason = error instanceof ImageNotAvailable ? 'ErrImagePull' : 'CreateContainerConfigError';
+      status.state = { waiting: { reason, message: error instanceof Error ? error.message : String(error) } };
       this.report();
       await this.sleep(2000);
       return undefined;

@@ -52,6 +52,8 @@ export interface VolumeMount {
 export interface SecurityContext {
   runAsUser?: number;
   runAsGroup?: number;
+  /** Container level only. */
+  readOnlyRootFilesystem?: boolean;
 }
 
 export interface Container {
