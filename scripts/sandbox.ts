@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { cacheBinDir } from '../test/env/controlplane.ts';
 import { HOUSEKEEPING_TOKEN, startStack, type Stack } from '../test/e2e/stack.ts';
-import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, volumeManifest } from '../test/e2e/support.ts';
+import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, volumeManifest } from '../test/e2e/support.ts';
 
 const once = process.argv.includes('--once');
 const NS = 'demo';
@@ -33,8 +33,8 @@ ln -s site/index.html /data/home`);
   say(`   ${restore.status?.result}: ${restore.status?.message} (took ${restore.status?.duration})`);
   if (restore.status?.result !== 'Succeeded') return false;
 
-  const original = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'app-data')));
-  const copy = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'app-data-copy')));
+  const original = volumeManifest(await volumeDir(stack, NS, 'app-data'));
+  const copy = volumeManifest(await volumeDir(stack, NS, 'app-data-copy'));
   const same = JSON.stringify(original) === JSON.stringify(copy);
   say(`4. verify: ${Object.keys(original).length} entries compared (content, modes, owners, links): ${same ? 'identical' : 'DIFFERENT'}`);
   if (!same) say(JSON.stringify({ original, copy }, null, 2));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, listNames, pvName, runInVolume, volumeManifest, verifyAndStop } from './support.ts';
+import { type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, listNames, volumeDir, runInVolume, volumeManifest, verifyAndStop } from './support.ts';
 
 const NS = 'e2e-roundtrip';
 const OTHER = 'e2e-elsewhere';
@@ -28,7 +28,7 @@ describe('backup and restore round trip', () => {
     await createNamespace(stack, OTHER);
     await createPvc(stack, NS, 'data', { size: '2Gi' });
     await runInVolume(stack, NS, 'data', 'fill', FILL);
-    source = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data')));
+    source = volumeManifest(await volumeDir(stack, NS, 'data'));
   });
   after(() => verifyAndStop(stack));
 
@@ -67,7 +67,7 @@ describe('backup and restore round trip', () => {
     const restore = await finished<Restore>(stack, NS, 'pvcrestores', 'restore');
     assert.equal(restore.status?.result, 'Succeeded', restore.status?.message);
     assert.match(restore.status?.snapshotId ?? '', /^[0-9a-f]{64}$/);
-    const restored = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data-restored')));
+    const restored = volumeManifest(await volumeDir(stack, NS, 'data-restored'));
     assert.deepEqual(restored, source);
   });
 
@@ -100,6 +100,6 @@ describe('backup and restore round trip', () => {
     await createRestore(stack, OTHER, 'allowed', { sourcePvc: 'data', sourceNamespace: NS });
     const allowed = await finished<Restore>(stack, OTHER, 'pvcrestores', 'allowed');
     assert.equal(allowed.status?.result, 'Succeeded', allowed.status?.message);
-    assert.deepEqual(volumeManifest(stack.agent.volumeDir(await pvName(stack, OTHER, 'data'))), source);
+    assert.deepEqual(volumeManifest(await volumeDir(stack, OTHER, 'data')), source);
   });
 });

@@ -35,14 +35,19 @@ describe('failures and the concurrency limit', () => {
     assert.equal((await finished<Backup>(stack, NS, 'pvcbackups', 'after-failure')).status?.result, 'Succeeded', 'the slot was freed');
   });
 
-  it('fails a backup whose snapshot never becomes ready after the snapshot timeout', async () => {
-    await createPvc(stack, NS, 'stuck', { annotations: { 'node-agent.backsnap.test/stall-snapshots': 'true' } });
-    await createBackup(stack, NS, 'stuck-snapshot', { pvc: 'stuck' });
-    const failed = await finished<Backup>(stack, NS, 'pvcbackups', 'stuck-snapshot', 90_000);
+  it("fails a backup whose VolumeSnapshotClass does not exist after the snapshot timeout, with the snapshot controller's error", async () => {
+    await stack.restartHooks({ BACKSNAP_SNAPSHOT_CLASS: 'does-not-exist' });
+    await createBackup(stack, NS, 'missing-class', { pvc: 'data' });
+    const failed = await finished<Backup>(stack, NS, 'pvcbackups', 'missing-class', 90_000);
+    await stack.restartHooks({ BACKSNAP_SNAPSHOT_CLASS: '' });
     assert.equal(reasonOf(failed), 'SnapshotTimeout');
+    // The real snapshot controller's words (status.error of the VolumeSnapshot).
+    assert.match(failed.status?.message ?? '', /last error: .*volumesnapshotclass\.snapshot\.storage\.k8s\.io "does-not-exist" not found/);
     // startedAt and finishedAt are whole seconds of the hook's clock.
     const waited = Date.parse(failed.status?.finishedAt ?? '') - Date.parse(failed.status?.startedAt ?? '');
     assert.ok(waited >= 20_000 && waited < 40_000, `failed after ${waited} ms, not at the configured 20s`);
+    const jobs = await stack.kube.list<{ metadata: { name: string } }>(`/apis/batch/v1/namespaces/${NS}/jobs`);
+    assert.ok(!jobs.items.some((j) => j.metadata.name === 'backup-missing-class'), 'no Job without a snapshot');
   });
 
   it('never runs two backups at once with a cluster-wide limit of one', async () => {

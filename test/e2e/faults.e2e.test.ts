@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startStack, type Stack } from './stack.ts';
 import {
-  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, until, verifyAndStop, volumeManifest, waitForJob,
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, until, verifyAndStop, volumeManifest, waitForJob,
 } from './support.ts';
 
 const NS = 'e2e-faults';
@@ -22,7 +22,7 @@ describe('faults', () => {
     await createPvc(stack, NS, 'data');
     // Large enough that restic runs for a few seconds, so kills land while the Job runs.
     await runInVolume(stack, NS, 'data', 'fill', 'head -c 200000000 /dev/urandom > /data/random.bin && echo hello > /data/hello.txt');
-    source = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data')));
+    source = volumeManifest(await volumeDir(stack, NS, 'data'));
   });
   after(() => verifyAndStop(stack));
 
@@ -79,6 +79,6 @@ describe('faults', () => {
     const restore = await finished<Restore>(stack, NS, 'pvcrestores', 'restore-outage', 300_000);
     assert.equal(restore.status?.result, 'Succeeded', restore.status?.message);
     assert.equal(jobsOf(restore).length, 1);
-    assert.deepEqual(volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data-copy'))), source);
+    assert.deepEqual(volumeManifest(await volumeDir(stack, NS, 'data-copy')), source);
   });
 });

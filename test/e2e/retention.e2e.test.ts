@@ -9,7 +9,7 @@ import { waitFor } from '../env/processes.ts';
 import { restic } from './audit.ts';
 import { startStack, type Stack } from './stack.ts';
 import {
-  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, until, verifyAndStop, volumeManifest,
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, until, verifyAndStop, volumeManifest,
 } from './support.ts';
 
 const NS = 'e2e-retention';
@@ -45,7 +45,7 @@ describe('retention and maintenance', () => {
     const second = await backup('keep-2', 'data');
     assert.equal(second.status?.maintenance?.prune, undefined, 'not pruned again before its cadence');
     assert.equal(second.status?.retention?.removed, 0);
-    const atSecond = volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data')));
+    const atSecond = volumeManifest(await volumeDir(stack, NS, 'data'));
     const sizeWithBoth = await repositorySize('data');
 
     await runInVolume(stack, NS, 'data', 'add-c', 'echo third > /data/c.txt');
@@ -67,7 +67,7 @@ describe('retention and maintenance', () => {
     const asOf = await finished<Restore>(stack, NS, 'pvcrestores', 'as-of');
     assert.equal(asOf.status?.result, 'Succeeded', asOf.status?.message);
     assert.equal(asOf.status?.snapshotId, second.status?.snapshotId);
-    assert.deepEqual(volumeManifest(stack.agent.volumeDir(await pvName(stack, NS, 'data-as-of'))), atSecond, 'the older backup, byte for byte');
+    assert.deepEqual(volumeManifest(await volumeDir(stack, NS, 'data-as-of')), atSecond, 'the older backup, byte for byte');
 
     await createRestore(stack, NS, 'forgotten', { sourcePvc: 'data', targetPvc: 'data-forgotten', sourceSnapshot: first.status?.snapshotId });
     const forgotten = await finished<Restore>(stack, NS, 'pvcrestores', 'forgotten');

@@ -9,7 +9,7 @@ import type { Watching } from '../env/kube-rest.ts';
 import { waitFor } from '../env/processes.ts';
 import { restic } from './audit.ts';
 import { CREDENTIALS_SECRET, OPERATOR_NAMESPACE, startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, pvName, runInVolume, verifyAndStop, volumeManifest } from './support.ts';
+import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, verifyAndStop, volumeManifest } from './support.ts';
 
 const A = 'team-a';
 const B = 'team-b';
@@ -75,13 +75,13 @@ describe('security', () => {
       await createRestore(stack, ns, 'copy', { sourcePvc: 'data', targetPvc: 'data-copy' });
       const restore = await finished<Restore>(stack, ns, 'pvcrestores', 'copy');
       assert.equal(restore.status?.result, 'Succeeded', restore.status?.message);
-      assert.deepEqual(volumeManifest(stack.agent.volumeDir(await pvName(stack, ns, 'data-copy'))), volumeManifest(stack.agent.volumeDir(await pvName(stack, ns, 'data'))));
+      assert.deepEqual(volumeManifest(await volumeDir(stack, ns, 'data-copy')), volumeManifest(await volumeDir(stack, ns, 'data')));
     }
     await stack.kube.patch(`/api/v1/namespaces/${A}`, { metadata: { annotations: { 'backsnap.skyb.it/allow-restore-to': B } } });
     await createRestore(stack, B, 'from-a', { sourcePvc: 'data', sourceNamespace: A, targetPvc: 'data-of-a' });
     const across = await finished<Restore>(stack, B, 'pvcrestores', 'from-a');
     assert.equal(across.status?.result, 'Succeeded', across.status?.message);
-    assert.deepEqual(volumeManifest(stack.agent.volumeDir(await pvName(stack, B, 'data-of-a'))), volumeManifest(stack.agent.volumeDir(await pvName(stack, A, 'data'))));
+    assert.deepEqual(volumeManifest(await volumeDir(stack, B, 'data-of-a')), volumeManifest(await volumeDir(stack, A, 'data')));
     assert.equal(runSecrets.get(`${B}/restore-from-a`)?.['RESTIC_PASSWORD'], runSecrets.get(`${A}/backup-through-metacontroller`)?.['RESTIC_PASSWORD'], "the source namespace's password, for that restore only");
   });
 

@@ -184,7 +184,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const minio = await startMinio({ dir: join(dir, 'minio'), log });
     running.set('minio', () => minio.stop());
     log(`MinIO at ${minio.endpoint}, bucket ${minio.bucket}`);
-    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), log: (l) => log(`[node-agent] ${l}`) });
+    const agent = await startNodeAgent({ kubeconfigPath: controlPlane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), csiSocket: controlPlane.csi.socketPath, log: (l) => log(`[node-agent] ${l}`) });
     running.set('node agent', () => agent.stop());
     await applyCrds(kube);
     await applyMetacontrollerCrds(kube);

@@ -46,6 +46,14 @@ export async function pvName(stack: Stack, namespace: string, pvc: string): Prom
   return name;
 }
 
+/** The host directory of a bound PVC's data: the CSI driver's directory of its PV's volume handle. */
+export async function volumeDir(stack: Stack, namespace: string, pvc: string): Promise<string> {
+  const pv = await stack.kube.get<{ spec: { csi?: { volumeHandle: string } } }>(`/api/v1/persistentvolumes/${await pvName(stack, namespace, pvc)}`);
+  const handle = pv?.spec.csi?.volumeHandle;
+  if (handle === undefined) throw new Error(`the volume of PVC ${namespace}/${pvc} is not a CSI volume`);
+  return stack.controlPlane.csi.volumePath(handle);
+}
+
 /** Runs a shell script in a Job with the PVC at /data and waits for it to complete. */
 export async function runInVolume(stack: Stack, namespace: string, pvc: string, name: string, script: string, timeoutMs = 120_000): Promise<void> {
   await stack.kube.create(`/apis/batch/v1/namespaces/${namespace}/jobs`, {

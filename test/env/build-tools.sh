@@ -104,6 +104,47 @@ install_crds() {
   ln -sfn "$out" "$cache/crds/external-snapshotter"
 }
 install_crds "$EXTERNAL_SNAPSHOTTER_VERSION"
+# The CSI hostpath driver and the CSI sidecars, run as local processes by test/env/csi.ts.
+# The driver is built like Metacontroller, from the released source in ../shared/third_party (or a
+# shallow clone of the tag); that source has no vendor/, hence -mod=mod. No cgo: it shells out to
+# mount, tar, cp and friends instead.
+install_csi_hostpath() {
+  local version=$1 out="$bin/hostpathplugin-$1"
+  if [[ -x "$out" ]]; then echo "cached  hostpathplugin $version"; else
+    local start=$SECONDS dir="$cache/src/hostpathplugin-$version"
+    local tarball="$here/../../../shared/third_party/csi-driver-host-path-$version.tar.gz"
+    rm -rf "$dir" && mkdir -p "$dir"
+    if [[ -f "$tarball" ]]; then
+      tar -xzf "$tarball" -C "$dir" --strip-components=1
+    else
+      git clone --quiet --depth 1 --branch "$version" https://github.com/kubernetes-csi/csi-driver-host-path "$dir"
+    fi
+    # Without a version (its Makefile sets it so) GetPluginInfo fails and the sidecars exit.
+    (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-X main.version=$version" -o "$out.tmp" ./cmd/hostpathplugin &&
+      mv "$out.tmp" "$out")
+    echo "built   hostpathplugin $version in $((SECONDS - start))s"
+  fi
+  ln -sf "$out" "$bin/hostpathplugin"
+}
+install_csi_hostpath "$CSI_HOSTPATH_VERSION"
+# The sidecars' go.mod files have replace directives (go install refuses them), so each is built
+# in a writable copy of its module, with its own go.mod and go.sum.
+module_source() {
+  local module_dir
+  module_dir=$(go mod download -json "$1@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -d "$module_dir" ]] && cp -r "$module_dir"/. . && chmod -R u+w .
+}
+provisioner_source() { module_source github.com/kubernetes-csi/external-provisioner/v6 "$1"; }
+# external-snapshotter/v8 replaces its client module with ./client, which its module zip leaves out
+# (a nested module): point the replace at the client module of the same tag instead.
+snapshotter_source() {
+  local client=github.com/kubernetes-csi/external-snapshotter/client/v8
+  module_source github.com/kubernetes-csi/external-snapshotter/v8 "$1" &&
+    go mod edit -replace="$client=$client@$1" && go mod download "$client"
+}
+build csi-provisioner "$EXTERNAL_PROVISIONER_VERSION" provisioner_source ./cmd/csi-provisioner
+build snapshot-controller "$EXTERNAL_SNAPSHOTTER_VERSION" snapshotter_source ./cmd/snapshot-controller
+build csi-snapshotter "$EXTERNAL_SNAPSHOTTER_VERSION" snapshotter_source ./cmd/csi-snapshotter
 # Root file systems of the images the node agent runs (busybox, restic/restic), from their contents.
 bash "$here/build-images.sh" "$cache" "$BUSYBOX_DEB_VERSION" "$RESTIC_VERSION"
 echo "tools ready in $bin ($((SECONDS - total))s)"

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it as test } from 'node:test';
 import { startNodeAgent, type NodeAgent } from '../node-agent/agent.ts';
-import type { PersistentVolumeClaim, Pod, VolumeSnapshot } from '../node-agent/types.ts';
+import type { PersistentVolume, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../node-agent/types.ts';
 import { cacheImagesDir, startControlPlane, type ControlPlane } from './controlplane.ts';
 import { KubeRest } from './kube-rest.ts';
 import { startMinio, type Minio } from './minio.ts';
@@ -65,6 +65,15 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
   let minio: Minio | undefined;
   let agent: NodeAgent | undefined;
   let kube: KubeRest;
+  const theControlPlane = (): ControlPlane => {
+    if (controlPlane === undefined) throw new Error('control plane not started');
+    return controlPlane;
+  };
+  /** The CSI driver's directory of a PV's volume. */
+  const volumePath = async (pvName: string): Promise<string> => {
+    const pv = await kube.get<PersistentVolume>(`/api/v1/persistentvolumes/${pvName}`);
+    return theControlPlane().csi.volumePath(pv?.spec.csi?.volumeHandle ?? '');
+  };
   const theAgent = (): NodeAgent => {
     assert.ok(agent, 'node agent started');
     return agent;
@@ -81,7 +90,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     if (cp.status === 'rejected') throw cp.reason;
     if (s3.status === 'rejected') throw s3.reason;
     const plane = cp.value;
-    agent = await startNodeAgent({ kubeconfigPath: plane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), log });
+    agent = await startNodeAgent({ kubeconfigPath: plane.kubeconfigPath, dataDir: join(dir, 'agent'), imagesDir: cacheImagesDir(), csiSocket: plane.csi.socketPath, log });
     log(`environment ready in ${Date.now() - started} ms (dir ${dir})`);
     kube = await KubeRest.fromKubeconfig(plane.kubeconfigPath);
     await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
@@ -149,7 +158,7 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     assert.equal(pod?.status?.phase, 'Succeeded');
     assert.equal(pod?.status?.containerStatuses?.[0]?.state.terminated?.message, 'done');
     const pv = await boundVolume('data');
-    assert.equal(readFileSync(join(theAgent().volumeDir(pv ?? ''), 'x'), 'utf8'), 'hi\n');
+    assert.equal(readFileSync(join(await volumePath(pv ?? ''), 'x'), 'utf8'), 'hi\n');
     assert.equal(existsSync('/data'), hostHadData, 'the mount must not leak into the host');
     assert.equal(existsSync(dirname(leakCheck)), false, 'the mount point must not leak into the host');
   });
@@ -171,16 +180,18 @@ describe('end-to-end environment', { timeout: 300_000 }, () => {
     );
     assert.equal(snapshot.status?.restoreSize, '1Gi');
     assert.equal(snapshot.spec.volumeSnapshotClassName, 'backsnap-test');
+    const content = await kube.get<{ status?: { snapshotHandle?: string } }>(`/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/${snapshot.status?.boundVolumeSnapshotContentName ?? ''}`);
+    const snapshotFile = theControlPlane().csi.snapshotPath(content?.status?.snapshotHandle ?? '');
+    assert.ok(existsSync(snapshotFile), 'the driver keeps the snapshot');
     await kube.create(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, pvcManifest('restored', 'snap'));
     const pv = (await boundVolume('restored')) ?? '';
-    const restoredDir = theAgent().volumeDir(pv);
+    const restoredDir = await volumePath(pv);
     assert.equal(readFileSync(join(restoredDir, 'x'), 'utf8'), 'hi\n');
 
     await kube.delete(`/api/v1/namespaces/${NS}/persistentvolumeclaims/restored`);
     await waitFor('restored volume deleted', async () => ((await kube.get(`/api/v1/persistentvolumes/${pv}`)) === undefined && !existsSync(restoredDir) ? true : undefined), TIMEOUT);
     await kube.delete(`/apis/snapshot.storage.k8s.io/v1/namespaces/${NS}/volumesnapshots/snap`);
-    const snapshotDir = theAgent().snapshotDir(snapshot.metadata.uid);
-    await waitFor('snapshot data removed', async () => (existsSync(snapshotDir) ? undefined : true), TIMEOUT);
+    await waitFor('snapshot data removed', async () => (existsSync(snapshotFile) ? undefined : true), TIMEOUT);
   });
 
   it('fails a Job whose container exits non-zero', async () => {

@@ -1,6 +1,6 @@
 // The local control plane of end-to-end tests: real etcd, kube-apiserver and kube-controller-manager
-// on loopback ports, built by build-tools.sh, plus the VolumeSnapshot CRDs and the default classes
-// the node agent (test/node-agent) serves.
+// on loopback ports, built by build-tools.sh, plus the VolumeSnapshot CRDs, the real CSI hostpath
+// driver with its sidecars (csi.ts) and the driver's default StorageClass and VolumeSnapshotClass.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -8,7 +8,8 @@ import { get as httpsGet } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DRIVER } from '../node-agent/provisioner.ts';
+import { NODE_NAME } from '../node-agent/node.ts';
+import { applyCsiClasses, startCsi, type Csi } from './csi.ts';
 import { KubeRest } from './kube-rest.ts';
 import { freePort, logTail, startManaged, waitFor, type Managed } from './processes.ts';
 
@@ -19,13 +20,10 @@ export interface ControlPlane {
   token: string;
   kubeconfigPath: string;
   binDir: string;
+  /** The CSI driver (on the node agent's node) and its sidecars. */
+  csi: Csi;
   stop(): Promise<void>;
 }
-
-/** The CSI driver name the node agent plays; the default classes use it. */
-export const TEST_DRIVER = DRIVER;
-export const TEST_STORAGE_CLASS = 'backsnap-test';
-export const TEST_SNAPSHOT_CLASS = 'backsnap-test';
 
 /** Where build-tools.sh puts its artifacts (keep in sync with its `cache=` line). */
 export function cacheDir(): string {
@@ -114,24 +112,6 @@ async function installSnapshotCrds(kube: KubeRest): Promise<void> {
   }
 }
 
-async function createDefaultClasses(kube: KubeRest): Promise<void> {
-  await kube.createIfAbsent('/apis/storage.k8s.io/v1/storageclasses', {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: { name: TEST_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-    provisioner: TEST_DRIVER,
-    volumeBindingMode: 'Immediate',
-    reclaimPolicy: 'Delete',
-  });
-  await kube.createIfAbsent('/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses', {
-    apiVersion: 'snapshot.storage.k8s.io/v1',
-    kind: 'VolumeSnapshotClass',
-    metadata: { name: TEST_SNAPSHOT_CLASS, annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
-    driver: TEST_DRIVER,
-    deletionPolicy: 'Delete',
-  });
-}
-
 /**
  * Starts etcd, kube-apiserver and kube-controller-manager with their data and logs in `dir`. The
  * processes do not keep Node's event loop alive, and they are killed when the Node process exits
@@ -143,8 +123,10 @@ export async function startControlPlane(opts: { dir: string; log?: (line: string
   const dir = opts.dir;
   mkdirSync(dir, { recursive: true });
   const started: Managed[] = [];
+  let csi: Csi | undefined;
   const stop = async (): Promise<void> => {
-    // Reverse order: controllers first, etcd last, so nothing logs errors about a vanished backend.
+    // Reverse order: CSI and controllers first, etcd last, so nothing logs errors about a vanished backend.
+    await csi?.stop();
     for (const p of [...started].reverse()) await p.stop();
   };
   const start = (name: string, args: string[]): Managed => {
@@ -229,7 +211,7 @@ export async function startControlPlane(opts: { dir: string; log?: (line: string
       // Binding retries follow this period; the default 15 s would make tests wait.
       '--pvclaimbinder-sync-period=1s',
     ]);
-    const crds = installSnapshotCrds(kube).then(() => createDefaultClasses(kube));
+    const crds = installSnapshotCrds(kube).then(() => applyCsiClasses(kube));
     await waitFor('kube-controller-manager /healthz', () => httpOk(`https://127.0.0.1:${kcmPort}/healthz`), {
       timeoutMs: 60_000,
       failFast: exitedWith(started),
@@ -240,8 +222,9 @@ export async function startControlPlane(opts: { dir: string; log?: (line: string
       timeoutMs: 60_000,
       failFast: exitedWith(started),
     });
+    csi = await startCsi({ kubeconfigPath, dir: join(dir, 'csi'), nodeName: NODE_NAME, binDir, log });
     log(`control plane ready after ${Date.now() - t0} ms`);
-    return { server, token, kubeconfigPath, binDir, stop };
+    return { server, token, kubeconfigPath, binDir, csi, stop };
   } catch (error) {
     await stop();
     const logs = started.map((p) => p.logPath).join(', ');

@@ -1,4 +1,4 @@
-// CLI of the node agent: npx node test/node-agent/main.ts --kubeconfig FILE --data-dir DIR [--images-dir DIR]
+// CLI of the node agent: npx node test/node-agent/main.ts --kubeconfig FILE --data-dir DIR --csi-socket PATH [--images-dir DIR]
 import { parseArgs } from 'node:util';
 import { cacheImagesDir } from '../env/controlplane.ts';
 import { startNodeAgent } from './agent.ts';
@@ -8,19 +8,22 @@ const { values } = parseArgs({
     kubeconfig: { type: 'string' },
     'data-dir': { type: 'string' },
     'images-dir': { type: 'string' },
+    'csi-socket': { type: 'string' },
     'node-name': { type: 'string' },
   },
 });
 const kubeconfigPath = values.kubeconfig;
 const dataDir = values['data-dir'];
-if (kubeconfigPath === undefined || dataDir === undefined) {
-  console.error('usage: main.ts --kubeconfig FILE --data-dir DIR [--images-dir DIR] [--node-name NAME]');
+const csiSocket = values['csi-socket'];
+if (kubeconfigPath === undefined || dataDir === undefined || csiSocket === undefined) {
+  console.error('usage: main.ts --kubeconfig FILE --data-dir DIR --csi-socket PATH [--images-dir DIR] [--node-name NAME]');
   process.exit(2);
 }
 const agent = await startNodeAgent({
   kubeconfigPath,
   dataDir,
   imagesDir: values['images-dir'] ?? cacheImagesDir(),
+  csiSocket,
   ...(values['node-name'] === undefined ? {} : { nodeName: values['node-name'] }),
   log: (line) => console.log(`${new Date().toISOString()} ${line}`),
 });

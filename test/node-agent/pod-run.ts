@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { isNotFound, type KubeRest } from '../env/kube-rest.ts';
 import { launchContainer, type Mount } from './container.ts';
+import type { CsiMounts } from './csi-mounts.ts';
 import { ObjectReader, resolveCommand } from './env.ts';
 import { ImageNotAvailable, imageRoot } from './images.ts';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from './types.ts';
@@ -16,6 +17,7 @@ export interface PodRunContext {
   dataDir: string;
   /** Root file systems of the images the agent can run (images.ts). */
   imagesDir: string;
+  csi: CsiMounts;
   log: (line: string) => void;
 }
 
@@ -132,7 +134,7 @@ export class PodRun {
     let volumes: Map<string, HostVolume> | undefined;
     while (volumes === undefined && !this.killed) {
       try {
-        volumes = await podVolumes(this.ctx.kube, this.pod, podDir, objects, this.ctx.log);
+        volumes = await podVolumes({ kube: this.ctx.kube, csi: this.ctx.csi, objects, log: this.ctx.log }, this.pod, podDir);
       } catch (error) {
         // kubelet keeps such a Pod Pending and retries; the reason shows in the container status.
         this.waitingAll('ContainerCreating', `MountVolume.SetUp failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -158,6 +160,9 @@ export class PodRun {
         status.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', startedAt: this.startTime, finishedAt: now() } };
       }
     }
+    // Like kubelet, volumes are unmounted once the containers are gone: the driver deletes no
+    // volume that is still published.
+    await this.ctx.csi.release(this.uid);
     this.phase = failed || this.killed ? 'Failed' : 'Succeeded';
     await this.reportFinal();
   }

@@ -169,21 +169,13 @@ export interface PersistentVolume extends KubeObject {
     capacity?: { storage?: string };
     hostPath?: { path: string };
     local?: { path: string };
+    csi?: { driver: string; volumeHandle: string; volumeAttributes?: Record<string, string>; fsType?: string; readOnly?: boolean };
+    accessModes?: string[];
     claimRef?: { namespace?: string; name?: string; uid?: string };
     persistentVolumeReclaimPolicy?: string;
     storageClassName?: string;
   };
   status?: { phase?: string };
-}
-
-export interface StorageClass extends KubeObject {
-  provisioner: string;
-  reclaimPolicy?: string;
-}
-
-export interface VolumeSnapshotClass extends KubeObject {
-  driver: string;
-  deletionPolicy: string;
 }
 
 export interface VolumeSnapshot extends KubeObject {
@@ -197,10 +189,6 @@ export interface VolumeSnapshot extends KubeObject {
     restoreSize?: string;
     creationTime?: string;
   };
-}
-
-export interface VolumeSnapshotContent extends KubeObject {
-  spec: { driver: string; deletionPolicy: string; volumeSnapshotRef: { name?: string; namespace?: string; uid?: string } };
 }
 
 export interface Secret extends KubeObject {

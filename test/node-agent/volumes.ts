@@ -1,8 +1,10 @@
-// A Pod's volumes as host paths: PVCs map to their PV's directory, everything else to a per-Pod
-// directory (emptyDir empty, secret and configMap filled with their keys like kubelet does).
+// A Pod's volumes as host paths: a PVC's CSI volume is published by its driver (csi-mounts.ts), a
+// hostPath or local PV is its directory, everything else a per-Pod directory (emptyDir empty,
+// secret and configMap filled with their keys like kubelet does).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KubeRest } from '../env/kube-rest.ts';
+import type { CsiMounts } from './csi-mounts.ts';
 import type { ObjectReader } from './env.ts';
 import type { KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from './types.ts';
 
@@ -11,16 +13,15 @@ export interface HostVolume {
   readOnly: boolean;
 }
 
-/** The host directory of a bound PVC's volume; throws while the claim is not bound. */
-export async function claimDirectory(kube: KubeRest, namespace: string, claimName: string): Promise<string> {
+/** The PV of a bound PVC; throws while the claim is not bound. */
+async function claimVolume(kube: KubeRest, namespace: string, claimName: string): Promise<PersistentVolume> {
   const pvc = await kube.get<PersistentVolumeClaim>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${claimName}`);
   if (pvc === undefined) throw new Error(`persistentvolumeclaim "${claimName}" not found`);
   const pvName = pvc.spec.volumeName;
   if (pvc.status?.phase !== 'Bound' || pvName === undefined) throw new Error(`persistentvolumeclaim "${claimName}" is not bound`);
   const pv = await kube.get<PersistentVolume>(`/api/v1/persistentvolumes/${pvName}`);
-  const path = pv?.spec.hostPath?.path ?? pv?.spec.local?.path;
-  if (path === undefined) throw new Error(`persistentvolume "${pvName}" has no hostPath or local path`);
-  return path;
+  if (pv === undefined) throw new Error(`persistentvolume "${pvName}" not found`);
+  return pv;
 }
 
 function writeKeys(dir: string, data: Record<string, string>, items: KeyToPath[] | undefined, defaultMode: number | undefined): void {
@@ -34,11 +35,24 @@ function writeKeys(dir: string, data: Record<string, string>, items: KeyToPath[]
   }
 }
 
-async function hostVolume(kube: KubeRest, pod: Pod, volume: Volume, podDir: string, objects: ObjectReader, log: (line: string) => void): Promise<HostVolume> {
+export interface VolumeContext {
+  kube: KubeRest;
+  csi: CsiMounts;
+  objects: ObjectReader;
+  log: (line: string) => void;
+}
+
+async function hostVolume(ctx: VolumeContext, pod: Pod, volume: Volume, podDir: string): Promise<HostVolume> {
+  const { objects, log } = ctx;
   const namespace = pod.metadata.namespace ?? 'default';
   if (volume.persistentVolumeClaim !== undefined) {
     const claim = volume.persistentVolumeClaim;
-    return { path: await claimDirectory(kube, namespace, claim.claimName), readOnly: claim.readOnly === true };
+    const readOnly = claim.readOnly === true;
+    const pv = await claimVolume(ctx.kube, namespace, claim.claimName);
+    if (pv.spec.csi !== undefined) return { path: await ctx.csi.publish(pod.metadata.uid, pv, readOnly), readOnly };
+    const path = pv.spec.hostPath?.path ?? pv.spec.local?.path;
+    if (path === undefined) throw new Error(`persistentvolume "${pv.metadata.name}" is neither CSI nor hostPath nor local`);
+    return { path, readOnly };
   }
   if (volume.hostPath !== undefined) return { path: volume.hostPath.path, readOnly: false };
   const dir = join(podDir, 'volumes', volume.name);
@@ -58,8 +72,8 @@ async function hostVolume(kube: KubeRest, pod: Pod, volume: Volume, podDir: stri
   return { path: dir, readOnly: false };
 }
 
-export async function podVolumes(kube: KubeRest, pod: Pod, podDir: string, objects: ObjectReader, log: (line: string) => void): Promise<Map<string, HostVolume>> {
+export async function podVolumes(ctx: VolumeContext, pod: Pod, podDir: string): Promise<Map<string, HostVolume>> {
   const volumes = new Map<string, HostVolume>();
-  for (const volume of pod.spec.volumes ?? []) volumes.set(volume.name, await hostVolume(kube, pod, volume, podDir, objects, log));
+  for (const volume of pod.spec.volumes ?? []) volumes.set(volume.name, await hostVolume(ctx, pod, volume, podDir));
   return volumes;
 }
