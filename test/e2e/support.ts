@@ -1,5 +1,5 @@
 // Helpers of the end-to-end scenarios: objects in the local cluster, waits on conditions, and
-// comparing volume contents on the node agent's disk.
+// comparing volume contents on the CSI driver's disk.
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,13 +25,17 @@ export async function createNamespace(stack: Stack, name: string, annotations: R
   await stack.kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, annotations } });
 }
 
-/** A PVC of the default (node agent) storage class, once it is bound; returns its PV name. */
-export async function createPvc(stack: Stack, namespace: string, name: string, options: { size?: string; annotations?: Record<string, string> } = {}): Promise<string> {
+/** A PVC (of the CSI driver's default StorageClass unless told), once it is bound; returns its PV name. */
+export async function createPvc(stack: Stack, namespace: string, name: string, options: { size?: string; annotations?: Record<string, string>; storageClass?: string } = {}): Promise<string> {
   await stack.kube.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace, annotations: options.annotations ?? {} },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: options.size ?? '1Gi' } } },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: options.size ?? '1Gi' } },
+      ...(options.storageClass === undefined ? {} : { storageClassName: options.storageClass }),
+    },
   });
   return waitFor(`PVC ${namespace}/${name} to be bound`, async () => {
     const pvc = await stack.kube.get<{ spec: { volumeName?: string }; status?: { phase?: string } }>(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`);
