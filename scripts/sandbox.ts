@@ -57,7 +57,7 @@ Logs: ${stack.hooks.logPath} (hook service), ${stack.metacontroller.logPath} (Me
 }
 
 const started = Date.now();
-say('Starting the local control plane, MinIO, the node agent, Metacontroller and the hook service...');
+say('Starting the local control plane with the CSI driver, MinIO, the node agent, Metacontroller and the hook service...');
 const stack = await startStack({ log: (line) => say(`   ${line}`) });
 let ok = false;
 try {

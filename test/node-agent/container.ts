@@ -42,12 +42,12 @@ export function mountScript(launch: ContainerLaunch): string[] {
   const root = launch.rootDir;
   const at = (path: string): string => quote(join(root, path));
   // The writable layer lives beside the root and starts empty at every (re)start of the container.
-  const layer = quote(join(dirname(root), 'layer'));
-  const upper = quote(join(dirname(root), 'layer', 'upper'));
-  const work = quote(join(dirname(root), 'layer', 'work'));
+  const layer = join(dirname(root), 'layer');
+  const upper = join(layer, 'upper');
+  const work = join(layer, 'work');
   const ops = ['set -e', `/usr/bin/hostname ${quote(launch.hostname)}`];
-  ops.push(`/bin/rm -rf ${layer}`, `/bin/mkdir -p ${upper} ${work}`);
-  ops.push(`/bin/mount -t overlay node-agent-root -o ${quote(`lowerdir=${launch.imageRoot},upperdir=${join(dirname(root), 'layer', 'upper')},workdir=${join(dirname(root), 'layer', 'work')}`)} ${quote(root)}`);
+  ops.push(`/bin/rm -rf ${quote(layer)}`, `/bin/mkdir -p ${quote(upper)} ${quote(work)}`);
+  ops.push(`/bin/mount -t overlay node-agent-root -o ${quote(`lowerdir=${launch.imageRoot},upperdir=${upper},workdir=${work}`)} ${quote(root)}`);
   ops.push(`/bin/mkdir -p ${at('proc')} ${at('sys')} ${at('dev')}`);
   ops.push(`/bin/mount -t proc proc ${at('proc')}`, `/bin/mount --rbind /sys ${at('sys')}`);
   ops.push(`/bin/mount -t tmpfs -o mode=755,nosuid node-agent-dev ${at('dev')}`);

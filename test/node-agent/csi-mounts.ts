@@ -18,8 +18,9 @@ export interface CsiMounts {
   sweep(): Promise<void>;
 }
 
-// csi.v1 VolumeCapability.AccessMode.Mode by PV access mode (RWO, ROX, RWX, RWOP).
-const ACCESS_MODES: Record<string, number> = { ReadWriteOnce: 1, ReadOnlyMany: 3, ReadWriteMany: 5, ReadWriteOncePod: 7 };
+// csi.v1 VolumeCapability.AccessMode.Mode by PV access mode, as kubelet maps them: SINGLE_NODE_WRITER,
+// MULTI_NODE_READER_ONLY, MULTI_NODE_MULTI_WRITER, SINGLE_NODE_SINGLE_WRITER.
+const ACCESS_MODES: Record<string, number> = { ReadWriteOnce: 1, ReadOnlyMany: 3, ReadWriteMany: 5, ReadWriteOncePod: 6 };
 
 const list = (dir: string): string[] => {
   try {
