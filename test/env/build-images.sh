@@ -14,7 +14,8 @@ mkdir -p "$images"
 
 # The directory is named without the Debian epoch ("1:").
 busybox_root="$images/busybox-${busybox_version#*:}"
-if [[ -x "$busybox_root/bin/sh" ]]; then echo "cached  busybox image root $busybox_version"; else
+# bin/busybox, not bin/sh: that is a link to /bin/busybox, which resolves inside the image only.
+if [[ -x "$busybox_root/bin/busybox" ]]; then echo "cached  busybox image root $busybox_version"; else
   start=$SECONDS work="$cache/src/busybox-$busybox_version"
   rm -rf "$work" "$busybox_root.tmp" && mkdir -p "$work" "$busybox_root.tmp"
   # Fetched as a package file and unpacked into the cache: nothing is installed on the host.
@@ -34,7 +35,7 @@ if [[ -x "$busybox_root/bin/sh" ]]; then echo "cached  busybox image root $busyb
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
-  mv "$busybox_root.tmp" "$busybox_root"
+  rm -rf "$busybox_root" && mv "$busybox_root.tmp" "$busybox_root"
   echo "built   busybox image root $busybox_version in $((SECONDS - start))s"
 fi
 ln -sfn "$busybox_root" "$images/busybox"
@@ -45,7 +46,7 @@ if [[ -x "$restic_root/usr/bin/restic" ]]; then echo "cached  restic image root 
   mkdir -p "$restic_root.tmp/usr/bin" "$restic_root.tmp/etc/ssl/certs"
   cp "$cache/bin/restic-$restic_version" "$restic_root.tmp/usr/bin/restic"
   if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then cp /etc/ssl/certs/ca-certificates.crt "$restic_root.tmp/etc/ssl/certs/"; fi
-  mv "$restic_root.tmp" "$restic_root"
+  rm -rf "$restic_root" && mv "$restic_root.tmp" "$restic_root"
   echo "built   restic image root $restic_version"
 fi
 ln -sfn "$restic_root" "$images/restic"
