@@ -65,19 +65,28 @@ install_plain restic github.com/restic/restic/cmd/restic "$RESTIC_VERSION"
 install_plain minio github.com/minio/minio "$MINIO_VERSION"
 # Renders deploy/helm in tests.
 install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+# released_source DIR TARBALL_NAME VERSION REPOSITORY_URL: a release the module proxy does not serve,
+# unpacked from ../shared/third_party, or shallow-cloned at its tag where that file is absent.
+released_source() {
+  local dir=$1 tarball="$here/../../../shared/third_party/$2-$3.tar.gz"
+  rm -rf "$dir" && mkdir -p "$dir"
+  if [[ -f "$tarball" ]]; then
+    tar -xzf "$tarball" -C "$dir" --strip-components=1
+  else
+    git clone --quiet --depth 1 --branch "$3" "$4" "$dir"
+  fi
+}
+# The directory of MODULE@VERSION in the module cache, downloaded if need be.
+module_dir() {
+  go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
 # Metacontroller: the Go module proxy refuses its module, so it is built from the released source
 # in ../shared/third_party (or a shallow clone of the tag where that is absent). Its CRDs come along.
 install_metacontroller() {
   local version=$1 out="$bin/metacontroller-$1" crds="$cache/crds/metacontroller-$1"
   if [[ -x "$out" && -d "$crds" ]]; then echo "cached  metacontroller $version"; else
     local start=$SECONDS dir="$cache/src/metacontroller-$version"
-    local tarball="$here/../../../shared/third_party/metacontroller-$version.tar.gz"
-    rm -rf "$dir" && mkdir -p "$dir"
-    if [[ -f "$tarball" ]]; then
-      tar -xzf "$tarball" -C "$dir" --strip-components=1
-    else
-      git clone --quiet --depth 1 --branch "$version" https://github.com/metacontroller/metacontroller "$dir"
-    fi
+    released_source "$dir" metacontroller "$version" https://github.com/metacontroller/metacontroller
     (cd "$dir" && go build -o "$out.tmp" ./pkg/cmd/metacontroller && mv "$out.tmp" "$out")
     rm -rf "$crds.tmp" && mkdir -p "$crds.tmp"
     cp "$dir/manifests/production/metacontroller-crds-v1.yaml" "$crds.tmp/"
@@ -92,11 +101,10 @@ install_metacontroller "$METACONTROLLER_VERSION"
 install_crds() {
   local version=$1 out="$cache/crds/external-snapshotter-$1"
   if [[ -d "$out" ]]; then echo "cached  volumesnapshot CRDs $version"; else
-    local start=$SECONDS module_dir
-    module_dir=$(go mod download -json "github.com/kubernetes-csi/external-snapshotter/client/v8@$version" |
-      sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    local start=$SECONDS client
+    client=$(module_dir "github.com/kubernetes-csi/external-snapshotter/client/v8@$version")
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    cp "$module_dir"/config/crd/snapshot.storage.k8s.io_*.yaml "$out.tmp/"
+    cp "$client"/config/crd/snapshot.storage.k8s.io_*.yaml "$out.tmp/"
     chmod 644 "$out.tmp"/*.yaml
     mv "$out.tmp" "$out"
     echo "fetched volumesnapshot CRDs $version in $((SECONDS - start))s"
@@ -112,13 +120,7 @@ install_csi_hostpath() {
   local version=$1 out="$bin/hostpathplugin-$1"
   if [[ -x "$out" ]]; then echo "cached  hostpathplugin $version"; else
     local start=$SECONDS dir="$cache/src/hostpathplugin-$version"
-    local tarball="$here/../../../shared/third_party/csi-driver-host-path-$version.tar.gz"
-    rm -rf "$dir" && mkdir -p "$dir"
-    if [[ -f "$tarball" ]]; then
-      tar -xzf "$tarball" -C "$dir" --strip-components=1
-    else
-      git clone --quiet --depth 1 --branch "$version" https://github.com/kubernetes-csi/csi-driver-host-path "$dir"
-    fi
+    released_source "$dir" csi-driver-host-path "$version" https://github.com/kubernetes-csi/csi-driver-host-path
     # Without a version (its Makefile sets it so) GetPluginInfo fails and the sidecars exit.
     (cd "$dir" && GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-X main.version=$version" -o "$out.tmp" ./cmd/hostpathplugin &&
       mv "$out.tmp" "$out")
@@ -130,9 +132,9 @@ install_csi_hostpath "$CSI_HOSTPATH_VERSION"
 # The sidecars' go.mod files have replace directives (go install refuses them), so each is built
 # in a writable copy of its module, with its own go.mod and go.sum.
 module_source() {
-  local module_dir
-  module_dir=$(go mod download -json "$1@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  [[ -d "$module_dir" ]] && cp -r "$module_dir"/. . && chmod -R u+w .
+  local source
+  source=$(module_dir "$1@$2")
+  [[ -d "$source" ]] && cp -r "$source"/. . && chmod -R u+w .
 }
 provisioner_source() { module_source github.com/kubernetes-csi/external-provisioner/v6 "$1"; }
 # external-snapshotter/v8 replaces its client module with ./client, which its module zip leaves out
