@@ -5,8 +5,10 @@
 // production logger (src/logger.ts), into /dev/null: the serialisation and the write are paid,
 // a terminal is not. Besides requests per second (which
 // drift with the machine's speed) it prints the server's CPU time per request, which does not.
+// With taskset (util-linux) the servers run on the first core and autocannon on the second: left
+// to the scheduler, the two share a core in some rounds, and the figures jump by half.
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +19,7 @@ import { createLogger } from '../src/logger.ts';
 import { GOLDEN_CASES } from '../test/golden/payloads.ts';
 
 const run = promisify(execFile);
+const pinned = await run('taskset', ['-a', '-cp', '0', String(process.pid)]).then(() => true, () => false);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
 /** Rounds of every server in turn; the median is reported (the machine's speed drifts). */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -25,7 +28,7 @@ const TOKEN = 'bench-token';
 function service(level: string): FastifyInstance {
   const parsed = parseConfig({ BACKSNAP_REPOSITORY_BASE: 's3:http://s3.local/bench', BACKSNAP_RESTIC_PASSWORD: 'bench', BACKSNAP_HOOK_TOKEN: TOKEN, BACKSNAP_LOG_LEVEL: level });
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  return buildServers({ config: parsed.config, logger: createLogger(level, '/dev/null'), now: () => new Date('2026-11-29T07:24:00Z') }).hooks;
+  return buildServers({ config: parsed.config, logger: createLogger(level, openSync('/dev/null', 'w')), now: () => new Date('2026-11-29T07:24:00Z') }).hooks;
 }
 
 function bare(answer: unknown): FastifyInstance {
@@ -50,7 +53,9 @@ async function measure(app: FastifyInstance, bodyFile: string): Promise<Sample> 
   try {
     const cli = join(new URL('../node_modules/autocannon/autocannon.js', import.meta.url).pathname);
     const before = process.cpuUsage();
-    const { stdout } = await run(process.execPath, [cli, '--json', '-c', '10', '-d', String(SECONDS), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${TOKEN}`, '-i', bodyFile, `http://127.0.0.1:${port}/hooks/pvcbackup/sync`], { maxBuffer: 16 * 1024 * 1024 });
+    const command = [process.execPath, cli, '--json', '-c', '10', '-d', String(SECONDS), '-m', 'POST', '-H', 'content-type=application/json', '-H', `authorization=Bearer ${TOKEN}`, '-i', bodyFile, `http://127.0.0.1:${port}/hooks/pvcbackup/sync`];
+    const [file, ...args] = pinned ? ['taskset', '-c', '1', ...command] : command;
+    const { stdout } = await run(file ?? process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
     const used = process.cpuUsage(before);
     const result = JSON.parse(stdout) as { requests: { average: number; total: number }; non2xx: number };
     if (result.non2xx > 0) throw new Error(`${result.non2xx} answers were not 2xx`);
@@ -79,7 +84,7 @@ const of = (name: string) => samples.get(name) ?? [];
 const [baseName] = servers[0] ?? ['', bare];
 const baseRps = median(of(baseName).map((s) => s.rps));
 const baseCpu = median(of(baseName).map((s) => s.cpu));
-process.stdout.write(`\nthe golden pvcbackup-first-sync payload: median of ${ROUNDS} interleaved rounds of ${SECONDS} s, 10 connections\n`);
+process.stdout.write(`\nthe golden pvcbackup-first-sync payload: median of ${ROUNDS} interleaved rounds of ${SECONDS} s, 10 connections, ${pinned ? 'server and load generator pinned to a core each' : 'not pinned (no taskset)'}\n`);
 process.stdout.write(`${'server'.padEnd(46)} ${'req/s'.padStart(7)}  ratio   ${'CPU µs/req'.padStart(10)}  ratio (bare CPU / this CPU)\n`);
 for (const [name] of servers) {
   const rps = median(of(name).map((s) => s.rps));

@@ -40,8 +40,24 @@ export function repositoryEnvironment(config: Pick<Config, 'repositoryBase' | 'r
  * the source namespace consented to it (backsnap.skyb.it/allow-restore-to).
  */
 export function credentialsSecret(name: string, namespace: string, labels: Labels, annotations: Labels, repository: RepositoryRef, config: Config): Secret {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, annotations }, type: 'Opaque', data: encodedEnvironment(config, repository) };
+}
+
+/** Encoded environments by configuration and repository: every sync of a running backup rebuilds its Secret. */
+const encoded = new WeakMap<Config, Map<string, Readonly<Record<string, string>>>>();
+/** Enough for every repository of a large cluster; past it the cache starts over. */
+const MAX_ENCODED = 10_000;
+
+function encodedEnvironment(config: Config, repository: RepositoryRef): Readonly<Record<string, string>> {
+  let byRepository = encoded.get(config);
+  if (byRepository === undefined) encoded.set(config, (byRepository = new Map()));
+  const key = `${repository.namespace}/${repository.pvc}`;
+  const known = byRepository.get(key);
+  if (known !== undefined) return known;
   const values = repositoryEnvironment(config, repository);
   const data: Record<string, string> = {};
-  for (const key of Object.keys(values).sort()) data[key] = Buffer.from(values[key] ?? '', 'utf8').toString('base64');
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels, annotations }, type: 'Opaque', data };
+  for (const name of Object.keys(values).sort()) data[name] = Buffer.from(values[name] ?? '', 'utf8').toString('base64');
+  if (byRepository.size >= MAX_ENCODED) byRepository.clear();
+  byRepository.set(key, Object.freeze(data));
+  return data;
 }
