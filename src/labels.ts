@@ -41,3 +41,5 @@ export const PVC_LABEL = 'backsnap.skyb.it/pvc';
 export const FINISHED_LABEL = 'backsnap.skyb.it/finished';
 /** On PVCBackups, set by the labeler once their status records a prune or check. */
 export const MAINTENANCE_LABEL = 'backsnap.skyb.it/maintenance';
+/** Name of the backup queue's DecoratorController (metacontroller/backup-queue.yaml). */
+export const BACKUP_QUEUE_CONTROLLER = 'backsnap-backup-queue';

@@ -1,19 +1,19 @@
 // Related objects a PVCBackup's sync needs: its source PVC and Namespace (retention policy, the
 // last prune and check), the Pods of its Job (for restic's summary), the Jobs of any namespace that
 // open the same repository (no lock may be removed while one runs) and, while it has not finished,
-// the other unfinished PVCBackups (for the concurrency gate).
+// its slot ticket and the other unfinished PVCBackups of its PVC (for the gate).
 // Metacontroller caches this answer per parent generation, so it depends on the spec only
 // (and on whether the backup finished, which at worst keeps a stale rule for a while).
-import type { Config } from '../config.ts';
 import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL, REPOSITORY_LABEL, RUN_UID_LABEL } from '../labels.ts';
 import { pvcLabelValue } from './labels-hook.ts';
 import { repositoryLabel } from '../restic/credentials.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import { API_VERSION } from '../schema/crds.ts';
+import { slotTicketName } from './admission.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
-export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Config): HookResult<CustomizeResponse> {
+export function customizeBackup(request: CustomizeRequest<PVCBackup>): HookResult<CustomizeResponse> {
   const { metadata, status } = request.parent;
   const namespace = metadata.namespace ?? '';
   const rules: RelatedResourceRule[] = [];
@@ -29,17 +29,14 @@ export function customizeBackup(request: CustomizeRequest<PVCBackup>, config: Co
   if (metadata.uid !== undefined) {
     rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });
   }
-  if (status?.result === undefined) {
-    // Only unfinished backups matter to the gate: the labeler marks finished ones, so the request
-    // does not grow with history. A backup not labelled yet is included, which is the safe side:
-    // its status says whether it finished. Without a cluster-wide limit only backups of the same
-    // PVC matter, and they share the namespace.
-    const unfinished = { matchExpressions: [{ key: FINISHED_LABEL, operator: 'DoesNotExist' as const }] };
-    rules.push(
-      config.maxRunningBackups > 0
-        ? { apiVersion: API_VERSION, resource: 'pvcbackups', labelSelector: unfinished }
-        : { apiVersion: API_VERSION, resource: 'pvcbackups', namespace, labelSelector: unfinished },
-    );
+  if (status?.result === undefined && metadata.uid !== undefined) {
+    // The gate (src/backup/queue.ts): this backup's slot ticket and the unfinished backups of its
+    // PVC, never all backups of the cluster: the request does not grow with the queue or history.
+    rules.push({ apiVersion: 'v1', resource: 'configmaps', namespace, names: [slotTicketName(metadata.uid)] });
+    if (pvc !== undefined && pvc !== '') {
+      const unfinishedOfPvc = { matchLabels: { [PVC_LABEL]: pvcLabelValue(pvc) }, matchExpressions: [{ key: FINISHED_LABEL, operator: 'DoesNotExist' as const }] };
+      rules.push({ apiVersion: API_VERSION, resource: 'pvcbackups', namespace, labelSelector: unfinishedOfPvc });
+    }
   }
   return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };
 }

@@ -1,28 +1,12 @@
-// The concurrency gate: at most `maxRunningBackups` backups run cluster-wide, and never two of
-// the same PVC. The state comes only from the PVCBackups' persisted status (hooks are stateless),
-// and waiting backups are ordered the same way by every hook call, so two backups synced at the
-// same time cannot both take the last slot.
-import { namespaceInScope, type Config } from '../config.ts';
-import { hasStarted } from '../run/lifecycle.ts';
+// The gate a waiting backup passes before it starts: a slot ticket from the backup queue
+// (src/backup/admission.ts), and no other backup of the same PVC running or ahead of it. The
+// queue already keeps backups of one PVC apart; checking the backups of the PVC here too keeps
+// that true when the queue's view lags behind this one.
+import type { Config } from '../config.ts';
+import type { ConfigMap } from '../kube/types.ts';
+import { BACKUP_QUEUE_CONTROLLER } from '../labels.ts';
+import { isRunning, isWaiting, queueOrder } from './admission.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
-
-function isRunning(backup: PVCBackup): boolean {
-  return hasStarted(backup.status) && backup.status?.result === undefined;
-}
-
-function isWaiting(backup: PVCBackup, config: Config): boolean {
-  return (
-    !hasStarted(backup.status) &&
-    backup.status?.result === undefined &&
-    backup.metadata.deletionTimestamp === undefined &&
-    backupPvc(backup) !== undefined &&
-    namespaceInScope(config, backup.metadata.namespace ?? '')
-  );
-}
-
-function queueOrder(a: PVCBackup): string {
-  return `${a.metadata.creationTimestamp ?? ''}\u0000${a.metadata.namespace ?? ''}\u0000${a.metadata.name}`;
-}
 
 function sameVolume(a: PVCBackup, b: PVCBackup): boolean {
   return a.metadata.namespace === b.metadata.namespace && backupPvc(a) === backupPvc(b);
@@ -30,24 +14,20 @@ function sameVolume(a: PVCBackup, b: PVCBackup): boolean {
 
 export type SlotDecision = { granted: true } | { granted: false; reason: string; message: string };
 
-export function claimSlot(me: PVCBackup, others: readonly PVCBackup[], config: Config): SlotDecision {
-  const peers = others.filter((b) => b.metadata.uid !== me.metadata.uid);
-  const running = peers.filter(isRunning);
-  const sameRunning = running.find((b) => sameVolume(b, me));
-  if (sameRunning !== undefined) {
-    return { granted: false, reason: 'WaitingForSameVolume', message: `backup ${sameRunning.metadata.name} of the same PVC is still running` };
+/** `peers`: the observed unfinished backups of the same PVC (others are ignored). */
+export function claimSlot(me: PVCBackup, peers: readonly PVCBackup[], ticket: ConfigMap | undefined, config: Config): SlotDecision {
+  const others = peers.filter((b) => b.metadata.uid !== me.metadata.uid && sameVolume(b, me));
+  const running = others.find(isRunning);
+  if (running !== undefined) {
+    return { granted: false, reason: 'WaitingForSameVolume', message: `backup ${running.metadata.name} of the same PVC is still running` };
   }
-  const ahead = peers.filter((b) => isWaiting(b, config) && queueOrder(b) < queueOrder(me));
-  const sameAhead = ahead.find((b) => sameVolume(b, me));
-  if (sameAhead !== undefined) {
-    return { granted: false, reason: 'WaitingForSameVolume', message: `backup ${sameAhead.metadata.name} of the same PVC goes first` };
+  const ahead = others.find((b) => isWaiting(b, config) && queueOrder(b) < queueOrder(me));
+  if (ahead !== undefined) {
+    return { granted: false, reason: 'WaitingForSameVolume', message: `backup ${ahead.metadata.name} of the same PVC goes first` };
   }
-  if (config.maxRunningBackups > 0 && running.length + ahead.length >= config.maxRunningBackups) {
-    return {
-      granted: false,
-      reason: 'WaitingForSlot',
-      message: `${running.length} of at most ${config.maxRunningBackups} backups running, ${ahead.length} queued ahead of this one`,
-    };
+  if (ticket === undefined) {
+    const limit = config.maxRunningBackups > 0 ? `at most ${config.maxRunningBackups} backups run at once` : 'no cluster-wide limit';
+    return { granted: false, reason: 'WaitingForSlot', message: `waiting for a slot from the backup queue (DecoratorController ${BACKUP_QUEUE_CONTROLLER}; ${limit})` };
   }
   return { granted: true };
 }

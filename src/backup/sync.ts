@@ -4,7 +4,7 @@
 //                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────────────────▶ Failed (Job kept for its logs)
 import type { Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
-import type { Job, Namespace, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
+import type { ConfigMap, Job, Namespace, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
 import { secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import { findObject, identitiesOf, objectsOf } from '../metacontroller/objects.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse } from '../metacontroller/types.ts';
@@ -18,6 +18,7 @@ import type { Maintenance } from '../restic/results.ts';
 import type { ExtraCondition } from '../run/status.ts';
 import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupPlan, type BackupRun, type BackupTarget } from './children.ts';
 import { backupPlan } from './plan.ts';
+import { slotTicketName } from './admission.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
 
@@ -94,7 +95,8 @@ function start(target: BackupTarget, context: Context): BackupStep {
     if (now.getTime() >= graceEnds) return failed(problem.reason, problem.message, new Date(graceEnds));
     return { kind: 'wait', state: { phase: 'Pending', reason: problem.reason, message: problem.message }, resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
   }
-  const slot = claimSlot(observed.parent, objectsOf<PVCBackup>(observed.related, 'PVCBackup', API_VERSION), config);
+  const ticket = findObject<ConfigMap>(observed.related, 'ConfigMap', 'v1', target.namespace, slotTicketName(target.uid));
+  const slot = claimSlot(observed.parent, objectsOf<PVCBackup>(observed.related, 'PVCBackup', API_VERSION), ticket, config);
   if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: POLL_SECONDS };
   return {
     kind: 'run',

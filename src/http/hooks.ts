@@ -12,7 +12,8 @@ import { customizeRestore } from '../restore/customize.ts';
 import { syncRestore } from '../restore/sync.ts';
 import type { PVCRestore } from '../restore/types.ts';
 import type { CompositeSyncRequest, CustomizeRequest, DecoratorSyncRequest } from '../metacontroller/types.ts';
-import type { PersistentVolumeClaim } from '../kube/types.ts';
+import type { Namespace, PersistentVolumeClaim } from '../kube/types.ts';
+import { customizeBackupQueue, syncBackupQueue } from '../backup/queue-hook.ts';
 import { customizeScheduler, syncScheduler } from '../schedule/decorator.ts';
 import { describeErrors, validateCompositeSync, validateCustomize, validateDecoratorSync } from './envelope.ts';
 import { bearerChecker } from './auth.ts';
@@ -39,11 +40,13 @@ const objectOf = (body: { object: KubeObject }) => body.object;
 
 export const HOOK_ROUTES: readonly HookRoute[] = [
   { path: '/hooks/pvcbackup/sync', kind: 'PVCBackup', validate: validateCompositeSync, subject: parentOf, run: (b: CompositeSyncRequest<PVCBackup>, d) => syncBackup(b, d.config, d.now()) },
-  { path: '/hooks/pvcbackup/customize', kind: 'PVCBackup', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCBackup>, d) => customizeBackup(b, d.config) },
+  { path: '/hooks/pvcbackup/customize', kind: 'PVCBackup', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCBackup>) => customizeBackup(b) },
   { path: '/hooks/pvcrestore/sync', kind: 'PVCRestore', validate: validateCompositeSync, subject: parentOf, run: (b: CompositeSyncRequest<PVCRestore>, d) => syncRestore(b, d.config, d.now()) },
   { path: '/hooks/pvcrestore/customize', kind: 'PVCRestore', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PVCRestore>) => customizeRestore(b) },
   { path: '/hooks/scheduler/sync', kind: 'PersistentVolumeClaim', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<PersistentVolumeClaim>, d) => syncScheduler(b, d.config, d.now()) },
   { path: '/hooks/pvcbackup-labels/sync', kind: 'PVCBackup', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<PVCBackup>) => syncBackupLabels(b) },
+  { path: '/hooks/backup-queue/sync', kind: 'Namespace', validate: validateDecoratorSync, subject: objectOf, run: (b: DecoratorSyncRequest<Namespace>, d) => syncBackupQueue(b, d.config) },
+  { path: '/hooks/backup-queue/customize', kind: 'Namespace', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<Namespace>) => customizeBackupQueue(b) },
   { path: '/hooks/scheduler/customize', kind: 'PersistentVolumeClaim', validate: validateCustomize, subject: parentOf, run: (b: CustomizeRequest<PersistentVolumeClaim>) => customizeScheduler(b) },
 ];
 

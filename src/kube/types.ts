@@ -85,6 +85,12 @@ export interface Secret extends KubeObject {
   data: Record<string, string>;
 }
 
+export interface ConfigMap extends KubeObject {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+}
+
 export interface Namespace extends KubeObject {
   apiVersion: 'v1';
   kind: 'Namespace';

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RelatedResourceRule } from '../../src/metacontroller/types.ts';
 import { repositoryLabel } from '../../src/restic/credentials.ts';
-import { backup, restore, testApp, testConfig } from '../support/fixtures.ts';
+import { backup, namespace, restore, testApp } from '../support/fixtures.ts';
 import { post } from '../support/hooks.ts';
 
 const controller = { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'CompositeController', metadata: { name: 'x' } };
 type Answer = { relatedResources: RelatedResourceRule[] };
 
 describe('customize hooks', () => {
-  it('a running backup asks for its Namespace, its PVC, the Jobs of its repository, its maintenance records, its Job Pods and the unfinished PVCBackups', async () => {
+  it('an unfinished backup asks for its Namespace, its PVC, the Jobs of its repository, its maintenance records, its Job Pods, its slot ticket and the unfinished backups of its PVC', async () => {
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
     assert.deepEqual(Object.keys(answer), ['relatedResources']);
     assert.deepEqual(answer.relatedResources, [
@@ -19,19 +19,26 @@ describe('customize hooks', () => {
       { apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { 'backsnap.skyb.it/repository': repositoryLabel({ namespace: 'apps', pvc: 'data' }) } } },
       { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': 'data', 'backsnap.skyb.it/maintenance': 'true' } } },
       { apiVersion: 'v1', resource: 'pods', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/run-uid': 'uid-apps-nightly' } } },
-      { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } },
+      { apiVersion: 'v1', resource: 'configmaps', namespace: 'apps', names: ['backup-slot-uid-apps-nightly'] },
+      {
+        apiVersion: 'backsnap.skyb.it/v1alpha1',
+        resource: 'pvcbackups',
+        namespace: 'apps',
+        labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': 'data' }, matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] },
+      },
     ]);
   });
 
-  it('without a cluster-wide limit only this namespace\'s backups matter', async () => {
-    const answer = await post<Answer>(testApp(testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '0' })), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
-    assert.deepEqual(answer.relatedResources.at(-1), { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } });
+  it('the backup queue asks for every unfinished PVCBackup of the cluster', async () => {
+    const answer = await post<Answer>(testApp(), '/hooks/backup-queue/customize', { controller, parent: namespace('backsnap') });
+    assert.deepEqual(answer.relatedResources, [{ apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } }]);
   });
 
   it('a finished backup no longer asks for the other backups', async () => {
     const parent = backup('nightly', { pvc: 'data' }, { status: { result: 'Succeeded' } });
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent });
     assert.ok(!answer.relatedResources.some((r) => r.resource === 'pvcbackups' && r.labelSelector?.matchExpressions !== undefined));
+    assert.ok(!answer.relatedResources.some((r) => r.resource === 'configmaps'), 'nor for its slot ticket');
   });
 
   it('a cross-namespace restore asks for both namespaces, the target and the source PVC', async () => {

@@ -1,6 +1,7 @@
 // Contract tests of POST /hooks/pvcbackup/sync: every phase of the backup state machine and its
 // failure paths, through the real route with Metacontroller v2 payloads.
 import assert from 'node:assert/strict';
+import { slotTicket } from '../../src/backup/admission.ts';
 import { describe, it } from 'node:test';
 import type { Job, KubeObject, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../../src/kube/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
@@ -15,8 +16,9 @@ const URL = '/hooks/pvcbackup/sync';
 type Answer = SyncAnswer<PVCBackupStatus>;
 const app = testApp();
 
+/** With the backup's slot ticket, as once the queue admitted it (test/contract/pvcbackup-queue.test.ts). */
 function request(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')]) {
-  return syncRequest(parent, children, related, BACKUP_CHILD_GROUPS);
+  return syncRequest(parent, children, [...related, slotTicket(parent)], BACKUP_CHILD_GROUPS);
 }
 
 async function sync(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')], application = app): Promise<Answer> {
@@ -38,7 +40,7 @@ function condition(answer: Answer, type: string) {
 
 /** The backup `nightly` of PVC `data`, first synced ten minutes before NOW. */
 function backupWorld(parent = backup('nightly', { pvc: 'data' }, { metadata: { ...backup('nightly', {}).metadata, creationTimestamp: minutesAgo(11) } })) {
-  return new World<PVCBackup, PVCBackupStatus>(URL, parent, BACKUP_CHILD_GROUPS, [pvc('data')], testConfig(), new Date(NOW.getTime() - 10 * 60_000));
+  return new World<PVCBackup, PVCBackupStatus>(URL, parent, BACKUP_CHILD_GROUPS, [pvc('data'), slotTicket(parent)], testConfig(), new Date(NOW.getTime() - 10 * 60_000));
 }
 
 /** A backup whose restic Job was just created. */

@@ -13,6 +13,26 @@ function fresh(name: string) {
   return object;
 }
 
+/** The slot ticket of a backup as the backup queue's DecoratorController stores it. */
+function ticketOf(parent: { metadata: Record<string, unknown> }) {
+  const uid = String(parent.metadata['uid']);
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: `backup-slot-${uid}`,
+      namespace: parent.metadata['namespace'],
+      uid: '5d7c1f0e-2b1a-4c3e-9f4d-0a1b2c3d4e5f',
+      resourceVersion: '4242',
+      creationTimestamp: '2026-11-29T07:23:59Z',
+      labels: { 'app.kubernetes.io/managed-by': 'backsnap-ts', 'app.kubernetes.io/part-of': 'backsnap', 'app.kubernetes.io/component': 'backsnap-backup-queue', 'backsnap.skyb.it/run-uid': uid },
+      annotations: { 'metacontroller.k8s.io/decorator-controller': 'backsnap-backup-queue' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: 'backsnap', uid: '0f9e8d7c-6b5a-4938-2716-151413121110', controller: true, blockOwnerDeletion: true }],
+    },
+    data: { pvcbackup: parent.metadata['name'] },
+  };
+}
+
 function key(o: { metadata: Record<string, unknown> }): string {
   return o.metadata['namespace'] === undefined ? String(o.metadata['name']) : `${String(o.metadata['namespace'])}/${String(o.metadata['name'])}`;
 }
@@ -28,8 +48,21 @@ export const GOLDEN_CASES: { name: string; url: string; body: () => unknown }[] 
       related: {
         'PersistentVolumeClaim.v1': { [key(captured('pvc'))]: captured('pvc') },
         'Pod.v1': {},
-        'PVCBackup.backsnap.skyb.it/v1alpha1': { [key(captured('pvcbackup-succeeded'))]: captured('pvcbackup-succeeded') },
+        'PVCBackup.backsnap.skyb.it/v1alpha1': {},
+        'ConfigMap.v1': { [key(ticketOf(fresh('pvcbackup-started')))]: ticketOf(fresh('pvcbackup-started')) },
       },
+      finalizing: false,
+    }),
+  },
+  {
+    name: 'backup-queue-sync',
+    url: '/hooks/backup-queue/sync',
+    body: () => ({
+      controller: controller('DecoratorController', 'backsnap-backup-queue'),
+      object: captured('namespace'),
+      attachments: { 'ConfigMap.v1': {} },
+      // The started backup with its status dropped: one waiting backup, admitted.
+      related: { 'PVCBackup.backsnap.skyb.it/v1alpha1': { [key(captured('pvcbackup-started'))]: fresh('pvcbackup-started') } },
       finalizing: false,
     }),
   },
