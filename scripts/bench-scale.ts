@@ -23,6 +23,9 @@ interface Figures {
   hookP99: number;
   bytesP50: number;
   bytesP99: number;
+  queueSyncs: number;
+  queueP99: number;
+  queueBytesP99: number;
   hookRss: number;
   metacontrollerRss: number;
   apiRequestsPerBackup: number;
@@ -118,8 +121,10 @@ async function round(k: number): Promise<Figures> {
       jobWatch.stop();
       // Control-plane time: a run's own span (start to finish) minus its Job's run time.
       const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - (jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0));
-      const lines = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n').filter((l) => l.includes('"hook":"/hooks/pvcbackup/sync"'));
-      const decisions = lines.map((l) => JSON.parse(l) as { ms: number; bytes: number });
+      const log = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n');
+      const decisionsOf = (hook: string) => log.filter((l) => l.includes(`"hook":"${hook}"`)).map((l) => JSON.parse(l) as { ms: number; bytes: number });
+      const decisions = decisionsOf('/hooks/pvcbackup/sync');
+      const queue = decisionsOf('/hooks/backup-queue/sync');
       return {
         k,
         createdAfterSlot: (created - slot.getTime()) / 1000,
@@ -129,6 +134,9 @@ async function round(k: number): Promise<Figures> {
         hookP99: quantile(decisions.map((d) => d.ms), 0.99),
         bytesP50: quantile(decisions.map((d) => d.bytes), 0.5),
         bytesP99: quantile(decisions.map((d) => d.bytes), 0.99),
+        queueSyncs: queue.length,
+        queueP99: quantile(queue.map((d) => d.ms), 0.99),
+        queueBytesP99: quantile(queue.map((d) => d.bytes), 0.99),
         hookRss,
         metacontrollerRss,
         apiRequestsPerBackup: (apiAfter - apiBefore) / N,
@@ -153,6 +161,9 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['PVCBackup sync hook p99', (f) => f.hookP99, 'ms'],
   ['PVCBackup sync request p50', (f) => f.bytesP50 / 1024, 'KiB'],
   ['PVCBackup sync request p99', (f) => f.bytesP99 / 1024, 'KiB'],
+  ['backup queue syncs', (f) => f.queueSyncs, ''],
+  ['backup queue sync hook p99', (f) => f.queueP99, 'ms'],
+  ['backup queue sync request p99', (f) => f.queueBytesP99 / 1024, 'KiB'],
   ['hook service peak RSS', (f) => f.hookRss / 1048576, 'MiB'],
   ['Metacontroller peak RSS', (f) => f.metacontrollerRss / 1048576, 'MiB'],
   ['API server requests per backup (node agent stand-in included)', (f) => f.apiRequestsPerBackup, ''],
