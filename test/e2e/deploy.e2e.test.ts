@@ -97,7 +97,11 @@ describe('deploy/ manifests', () => {
   it('the kustomize base makes every hook send the token from the credentials Secret', () => {
     const objects = documents(renderKustomize());
     const controllers = objects.filter((o) => o.kind.endsWith('Controller')) as (Rendered & { spec: { hooks: Record<string, { webhook: { authorization?: { type: string; secretRef: { name: string; namespace: string; key: string } } } }> } })[];
-    assert.equal(controllers.length, 4);
+    assert.equal(controllers.length, 5);
+    // The Helm chart writes its controllers by hand: the same hooks, each once.
+    type WithHooks = Rendered & { spec: { hooks: Record<string, { webhook: { path?: string } }> } };
+    const pathsOf = (objs: Rendered[]) => (objs.filter((o) => o.kind.endsWith('Controller')) as WithHooks[]).flatMap((o) => Object.values(o.spec.hooks).map((h) => h.webhook.path)).sort();
+    assert.deepEqual(pathsOf(documents(renderHelm())), pathsOf(objects));
     for (const controller of controllers) {
       for (const hook of Object.values(controller.spec.hooks)) assert.deepEqual(hook.webhook.authorization, { type: 'Bearer', secretRef: { name: 'backsnap-credentials', namespace: 'backsnap', key: 'BACKSNAP_HOOK_TOKEN' } });
     }
