@@ -30,6 +30,56 @@ interface Figures {
   metacontrollerRss: number;
   apiRequestsPerBackup: number;
   scrapeMs: number;
+  /** Mean wall time per backup of each step of a run, from watch events on this clock. */
+  phases: Record<Phase, number>;
+}
+
+/** The steps of a run: started → snapshot ready → Job created → Pod running → Job complete → result. */
+const PHASES = ['snapshot', 'temporary PVC and Job created', 'Pod started', 'Job ran', 'result recorded'] as const;
+type Phase = (typeof PHASES)[number];
+const MARKS = ['started', 'snapshotReady', 'jobCreated', 'podRunning', 'jobComplete', 'result'] as const;
+type Mark = (typeof MARKS)[number];
+
+/** When each run (by its children's name, `backup-<name>` in its namespace) reached each mark. */
+function watchMarks(stack: Stack): { marks: Map<string, Partial<Record<Mark, number>>>; stop: () => void } {
+  const marks = new Map<string, Partial<Record<Mark, number>>>();
+  const mark = (namespace: string, child: string, which: Mark) => {
+    const key = `${namespace}/${child}`;
+    const entry = marks.get(key) ?? {};
+    entry[which] ??= performance.now();
+    marks.set(key, entry);
+  };
+  type Obj = { metadata: { namespace: string; name: string; labels?: Record<string, string> }; status?: Record<string, unknown> & { conditions?: { type: string; status: string }[] } };
+  const watches = [
+    stack.kube.watch<Obj>(`${BACKSNAP}/pvcbackups`, ({ object: o }) => {
+      if (o.status?.['phase'] === 'Running') mark(o.metadata.namespace, `backup-${o.metadata.name}`, 'started');
+      if (o.status?.['result'] !== undefined) mark(o.metadata.namespace, `backup-${o.metadata.name}`, 'result');
+    }, () => {}),
+    stack.kube.watch<Obj>('/apis/snapshot.storage.k8s.io/v1/volumesnapshots', ({ object: o }) => {
+      if (o.status?.['readyToUse'] === true) mark(o.metadata.namespace, o.metadata.name, 'snapshotReady');
+    }, () => {}),
+    stack.kube.watch<Obj>('/apis/batch/v1/jobs', ({ object: o }) => {
+      mark(o.metadata.namespace, o.metadata.name, 'jobCreated');
+      if (o.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') === true) mark(o.metadata.namespace, o.metadata.name, 'jobComplete');
+    }, () => {}),
+    stack.kube.watch<Obj>('/api/v1/pods', ({ object: o }) => {
+      const job = o.metadata.labels?.['job-name'];
+      if (job !== undefined && (o.status?.['phase'] === 'Running' || o.status?.['phase'] === 'Succeeded')) mark(o.metadata.namespace, job, 'podRunning');
+    }, () => {}),
+  ];
+  return { marks, stop: () => watches.forEach((w) => w.stop()) };
+}
+
+function meanPhases(marks: Map<string, Partial<Record<Mark, number>>>): Record<Phase, number> {
+  const sums = PHASES.map(() => 0);
+  let complete = 0;
+  for (const entry of marks.values()) {
+    const times = MARKS.map((m) => entry[m]);
+    if (times.some((t) => t === undefined)) continue;
+    complete += 1;
+    for (let i = 0; i < PHASES.length; i += 1) sums[i] = (sums[i] ?? 0) + ((times[i + 1] ?? 0) - (times[i] ?? 0));
+  }
+  return Object.fromEntries(PHASES.map((p, i) => [p, complete === 0 ? 0 : (sums[i] ?? 0) / complete / 1000])) as Record<Phase, number>;
 }
 
 const rssOf = (pid: number | undefined): number => {
@@ -93,6 +143,7 @@ async function round(k: number): Promise<Figures> {
       const { startTime, completionTime } = object.status ?? {};
       if (startTime !== undefined && completionTime !== undefined) jobTimes.set(`${object.metadata.namespace}/${object.metadata.name}`, Date.parse(completionTime) - Date.parse(startTime));
     }, () => {});
+    const runMarks = watchMarks(stack);
     const apiBefore = await apiRequests(stack);
     const logStart = readFileSync(stack.hooks.logPath, 'utf8').length;
     let hookRss = 0;
@@ -119,6 +170,7 @@ async function round(k: number): Promise<Figures> {
       const scrapeMs = performance.now() - scrapeStart;
       const apiAfter = await apiRequests(stack);
       jobWatch.stop();
+      runMarks.stop();
       // Control-plane time: a run's own span (start to finish) minus its Job's run time.
       const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - (jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0));
       const log = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n');
@@ -141,6 +193,7 @@ async function round(k: number): Promise<Figures> {
         metacontrollerRss,
         apiRequestsPerBackup: (apiAfter - apiBefore) / N,
         scrapeMs,
+        phases: meanPhases(runMarks.marks),
       };
     } finally {
       clearInterval(sampler);
@@ -168,6 +221,7 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['Metacontroller peak RSS', (f) => f.metacontrollerRss / 1048576, 'MiB'],
   ['API server requests per backup (node agent stand-in included)', (f) => f.apiRequestsPerBackup, ''],
   ['/metrics scrape', (f) => f.scrapeMs, 'ms'],
+  ...PHASES.map((phase): [string, (f: Figures) => number, string] => [`  per backup: ${phase}`, (f) => f.phases[phase], 's']),
 ];
 say(`\n${'figure'.padEnd(52)} ${'K=0'.padStart(10)} ${`K=${K}`.padStart(10)}  ratio`);
 for (const [name, get, unit] of rows) {

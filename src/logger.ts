@@ -1,6 +1,6 @@
 // The service's logger: pino's JSON lines on stdout. The lines of one event-loop turn are written
-// together, in one synchronous write when the turn ends (setImmediate): a write per line was most
-// of what the decision line cost in a busy server (about a tenth of a hook call). A line is still
+// together, in one synchronous write when the turn ends (setImmediate): in a busy server a write
+// per line was about half of what the decision line cost (docs/performance.md). A line is still
 // written microseconds after its decision and before any timer or new I/O is handled, and the rest
 // is written on exit, so a crash loses nothing and only a SIGKILL within the same turn loses lines.
 // pino's asynchronous destination is no cheaper here (one thread-pool write per line), and its

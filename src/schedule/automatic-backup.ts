@@ -3,7 +3,8 @@
 import type { Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import type { PersistentVolumeClaim } from '../kube/types.ts';
-import { AUTOMATIC_LABEL, DECORATOR_ANNOTATION, MANAGED_BY, SCHEDULED_FOR_ANNOTATION, SCHEDULER_CONTROLLER } from '../labels.ts';
+import { AUTOMATIC_LABEL, DECORATOR_ANNOTATION, MANAGED_BY, PVC_LABEL, SCHEDULED_FOR_ANNOTATION, SCHEDULER_CONTROLLER } from '../labels.ts';
+import { pvcLabelValue } from '../backup/labels-hook.ts';
 import { boundedName } from '../names.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import type { PVCBackup } from '../backup/types.ts';
@@ -21,7 +22,8 @@ export function automaticBackup(pvc: PersistentVolumeClaim, slot: Date, config: 
     metadata: {
       name: automaticBackupName(pvc.metadata.name, slot),
       namespace: pvc.metadata.namespace ?? '',
-      labels: { ...MANAGED_BY, [AUTOMATIC_LABEL]: 'true' },
+      // The labeler's PVC label from the start: one write less per backup at a busy slot.
+      labels: { ...MANAGED_BY, [AUTOMATIC_LABEL]: 'true', [PVC_LABEL]: pvcLabelValue(pvc.metadata.name) },
       annotations: { [SCHEDULED_FOR_ANNOTATION]: formatTime(slot) },
     },
     spec: { ...config.automaticBackupDefaults, pvc: pvc.metadata.name, ttl: config.automaticBackupTtl },
