@@ -31,6 +31,12 @@ const validateSpec = validator<PVCBackupSpec>(PVCBackupSpecSchema, 'spec');
 /** How often a waiting or running backup is looked at even without events. */
 const POLL_SECONDS = 30;
 /**
+ * How often a backup waiting for its slot is looked at without events. Its ticket (or a change of
+ * a backup of its PVC) is a related object, so its arrival syncs the backup at once; a short poll
+ * would only re-sync every waiting backup of a busy slot for nothing.
+ */
+const SLOT_POLL_SECONDS = 300;
+/**
  * The temporary PVC and Job are only created before the snapshot deadline, and the timeout is
  * only decided this long after it: a sync that lags behind their creation cannot fail a backup
  * whose Job exists, and one that fails it cannot be followed by one that starts the Job.
@@ -97,7 +103,7 @@ function start(target: BackupTarget, context: Context): BackupStep {
   }
   const ticket = findObject<ConfigMap>(observed.related, 'ConfigMap', 'v1', target.namespace, slotTicketName(target.uid));
   const slot = claimSlot(observed.parent, objectsOf<PVCBackup>(observed.related, 'PVCBackup', API_VERSION), ticket, config);
-  if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: POLL_SECONDS };
+  if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: SLOT_POLL_SECONDS };
   return {
     kind: 'run',
     state: snapshotPending(target),
