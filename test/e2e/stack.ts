@@ -81,6 +81,10 @@ export function shippedConfig(): Record<string, string> {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (match !== null) env[match[1] ?? ''] = match[2] ?? '';
   }
+  // The container's own environment too (heap and malloc settings; the ports are the stack's).
+  type Deployment = { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+  const deployment = parse(readFileSync(join(ROOT, 'deploy/deployment.yaml'), 'utf8')) as Deployment;
+  for (const { name, value } of deployment.spec.template.spec.containers[0]?.env ?? []) if (value !== undefined) env[name] = value;
   return env;
 }
 
