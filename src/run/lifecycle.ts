@@ -190,7 +190,7 @@ export function syncRun<Parent extends RunParent<Status>, Plan, Status extends R
     return respond(parent, { state: recordedState(status, definition.what), children: definition.retained(status, children), at: now });
   }
   const stamped = stampedStart(children);
-  const anyChild = retainObserved(children).length > 0;
+  const anyChild = Object.values(children).some((group) => Object.keys(group).length > 0);
   const started = stamped !== undefined || anyChild || hasStarted(status);
   const startedAt = stamped ?? status.startedAt ?? earliestCreation(children);
 
