@@ -59,7 +59,13 @@ export function queueOrder(backup: PVCBackup): string {
   return `${backup.metadata.creationTimestamp ?? ''}\u0000${backup.metadata.namespace ?? ''}\u0000${backup.metadata.name}`;
 }
 
-function volumeOf(backup: PVCBackup): string {
+/** Oldest first, by queueOrder. */
+function byQueueOrder(a: PVCBackup, b: PVCBackup): number {
+  return queueOrder(a) < queueOrder(b) ? -1 : 1;
+}
+
+/** The volume a backup is of: backups of one volume never run together. */
+export function volumeOf(backup: PVCBackup): string {
   return `${backup.metadata.namespace ?? ''}/${backupPvc(backup) ?? ''}`;
 }
 
@@ -88,7 +94,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   const taken = new Map(ticketed);
   for (const [uid, backup] of unfinished) if (isRunning(backup)) taken.set(uid, backup);
   const busyVolumes = new Set([...taken.values()].map(volumeOf));
-  const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config) && !taken.has(b.metadata.uid ?? '')).sort((a, b) => (queueOrder(a) < queueOrder(b) ? -1 : 1));
+  const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config) && !taken.has(b.metadata.uid ?? '')).sort(byQueueOrder);
   const admitted: PVCBackup[] = [];
   for (const backup of waiting) {
     if (config.maxRunningBackups > 0 && taken.size + admitted.length >= config.maxRunningBackups) break;
@@ -97,6 +103,6 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
     busyVolumes.add(volumeOf(backup));
     admitted.push(backup);
   }
-  const tickets = [...ticketed.values(), ...admitted].sort((a, b) => (queueOrder(a) < queueOrder(b) ? -1 : 1)).map(slotTicket);
+  const tickets = [...ticketed.values(), ...admitted].sort(byQueueOrder).map(slotTicket);
   return { tickets, admitted: admitted.map((b) => `${b.metadata.namespace ?? ''}/${b.metadata.name}`), running: [...unfinished.values()].filter(isRunning).length, waiting: waiting.length - admitted.length };
 }

@@ -5,18 +5,15 @@
 import type { Config } from '../config.ts';
 import type { ConfigMap } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER } from '../labels.ts';
-import { isRunning, isWaiting, queueOrder } from './admission.ts';
-import { backupPvc, type PVCBackup } from './types.ts';
-
-function sameVolume(a: PVCBackup, b: PVCBackup): boolean {
-  return a.metadata.namespace === b.metadata.namespace && backupPvc(a) === backupPvc(b);
-}
+import { isRunning, isWaiting, queueOrder, volumeOf } from './admission.ts';
+import type { PVCBackup } from './types.ts';
 
 export type SlotDecision = { granted: true } | { granted: false; reason: string; message: string };
 
 /** `peers`: the observed unfinished backups of the same PVC (others are ignored). */
 export function claimSlot(me: PVCBackup, peers: readonly PVCBackup[], ticket: ConfigMap | undefined, config: Config): SlotDecision {
-  const others = peers.filter((b) => b.metadata.uid !== me.metadata.uid && sameVolume(b, me));
+  const mine = volumeOf(me);
+  const others = peers.filter((b) => b.metadata.uid !== me.metadata.uid && volumeOf(b) === mine);
   const running = others.find(isRunning);
   if (running !== undefined) {
     return { granted: false, reason: 'WaitingForSameVolume', message: `backup ${running.metadata.name} of the same PVC is still running` };
