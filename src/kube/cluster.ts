@@ -2,9 +2,10 @@
 // view; hooks never do). Behind an interface so the HTTP routes are tested with an in-memory
 // cluster. Reads come from watch-fed caches (watch-cache.ts) once they are synced, so a scrape or a
 // tick costs no API request; writes go to the API server.
-import { ApiException, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { MANAGED_BY } from '../labels.ts';
-import { watchCollection, type WatchedCollection } from './watch-cache.ts';
+import { defaultAccess, type KubeAccess } from './access.ts';
+import { KubeApiError, kubeClient, listAll, type KubeClient } from './rest.ts';
+import { watchCollection, type CollectionSource, type WatchedCollection } from './watch-cache.ts';
 import type { Job, Namespace, PersistentVolumeClaim } from './types.ts';
 import type { PVCBackup } from '../backup/types.ts';
 import type { PVCRestore } from '../restore/types.ts';
@@ -46,47 +47,44 @@ export async function readClusterState(cluster: Cluster): Promise<ClusterState> 
 }
 
 function isStatus(error: unknown, ...codes: number[]): boolean {
-  return error instanceof ApiException && codes.includes(error.code);
-}
-
-/**
- * client-node turns timestamps into Dates; plans work on the wire format. The model classes of
- * core objects use the API's field names, so a JSON round trip gives it back (RFC 3339 times).
- */
-function wire<T>(items: unknown[]): T[] {
-  return JSON.parse(JSON.stringify(items)) as T[];
+  return error instanceof KubeApiError && codes.includes(error.status);
 }
 
 const JOB_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY['app.kubernetes.io/managed-by']}`;
+const CUSTOM = `/apis/${GROUP}/${VERSION}`;
+const pluralOf = (kind: 'PVCBackup' | 'PVCRestore') => (kind === 'PVCBackup' ? 'pvcbackups' : 'pvcrestores');
+const runPath = (kind: 'PVCBackup' | 'PVCRestore', namespace: string, name?: string) =>
+  `${CUSTOM}/namespaces/${encodeURIComponent(namespace)}/${pluralOf(kind)}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 
 export interface KubernetesCluster extends Cluster {
   /** Stops the watches. */
   stop(): void;
 }
 
-export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig(), onWatchError: (error: unknown) => void = () => {}): KubernetesCluster {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const batch = kubeConfig.makeApiClient(BatchV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const listCustom = async <T>(plural: string): Promise<T[]> => {
-    const list = (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items?: T[] };
-    return list.items ?? [];
-  };
+/** `access` is resolved on first use (defaultAccess: the service account or a kubeconfig). */
+export function kubernetesCluster(access: Promise<KubeAccess> = defaultAccess(), onWatchError: (error: unknown) => void = () => {}): KubernetesCluster {
+  const client = lazyClient(access);
+  const sources = {
+    backups: { path: `${CUSTOM}/pvcbackups` },
+    restores: { path: `${CUSTOM}/pvcrestores` },
+    pvcs: { path: '/api/v1/persistentvolumeclaims' },
+    namespaces: { path: '/api/v1/namespaces' },
+    jobs: { path: '/apis/batch/v1/jobs', labelSelector: JOB_SELECTOR },
+  } satisfies Record<string, CollectionSource>;
   const watched = {
-    backups: watchCollection<PVCBackup>(kubeConfig, { apiVersion: `${GROUP}/${VERSION}`, kind: 'PVCBackup', path: `/apis/${GROUP}/${VERSION}/pvcbackups` }, onWatchError),
-    restores: watchCollection<PVCRestore>(kubeConfig, { apiVersion: `${GROUP}/${VERSION}`, kind: 'PVCRestore', path: `/apis/${GROUP}/${VERSION}/pvcrestores` }, onWatchError),
-    pvcs: watchCollection<PersistentVolumeClaim>(kubeConfig, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', path: '/api/v1/persistentvolumeclaims' }, onWatchError),
-    namespaces: watchCollection<Namespace>(kubeConfig, { apiVersion: 'v1', kind: 'Namespace', path: '/api/v1/namespaces' }, onWatchError),
-    jobs: watchCollection<Job>(kubeConfig, { apiVersion: 'batch/v1', kind: 'Job', path: '/apis/batch/v1/jobs', labelSelector: JOB_SELECTOR }, onWatchError),
+    backups: watchCollection<PVCBackup>(client, sources.backups, onWatchError),
+    restores: watchCollection<PVCRestore>(client, sources.restores, onWatchError),
+    pvcs: watchCollection<PersistentVolumeClaim>(client, sources.pvcs, onWatchError),
+    namespaces: watchCollection<Namespace>(client, sources.namespaces, onWatchError),
+    jobs: watchCollection<Job>(client, sources.jobs, onWatchError),
   };
   /** The cached copy once synced; until then (the first seconds) a LIST. */
-  const cachedOr = <T>(collection: WatchedCollection<T>, list: () => Promise<T[]>) => (collection.synced ? Promise.resolve(collection.items()) : list());
-  const deleteCustom = async (plural: string, ref: ObjectRef): Promise<boolean> => {
+  const cachedOr = async <T>(collection: WatchedCollection<T>, source: CollectionSource): Promise<T[]> =>
+    collection.synced ? collection.items() : (await listAll<T>(client, source.path, source.labelSelector)).items;
+  const deleteRun = async (kind: 'PVCBackup' | 'PVCRestore', ref: ObjectRef): Promise<boolean> => {
     try {
-      await custom.deleteNamespacedCustomObject({
-        group: GROUP, version: VERSION, plural, namespace: ref.namespace, name: ref.name,
-        propagationPolicy: 'Background', body: { preconditions: { uid: ref.uid } },
-      });
+      const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', preconditions: { uid: ref.uid } };
+      await client.request('DELETE', runPath(kind, ref.namespace, ref.name), { body });
       return true;
     } catch (error) {
       if (isStatus(error, 404, 409)) return false;
@@ -94,32 +92,27 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig(), 
     }
   };
   return {
-    listBackups: () => cachedOr(watched.backups, () => listCustom<PVCBackup>('pvcbackups')),
-    listRestores: () => cachedOr(watched.restores, () => listCustom<PVCRestore>('pvcrestores')),
-    listPvcs: () => cachedOr(watched.pvcs, async () => wire<PersistentVolumeClaim>((await core.listPersistentVolumeClaimForAllNamespaces()).items)),
-    listNamespaces: () => cachedOr(watched.namespaces, async () => wire<Namespace>((await core.listNamespace()).items)),
-    deleteBackup: (ref) => deleteCustom('pvcbackups', ref),
-    deleteRestore: (ref) => deleteCustom('pvcrestores', ref),
+    listBackups: () => cachedOr(watched.backups, sources.backups),
+    listRestores: () => cachedOr(watched.restores, sources.restores),
+    listPvcs: () => cachedOr(watched.pvcs, sources.pvcs),
+    listNamespaces: () => cachedOr(watched.namespaces, sources.namespaces),
+    deleteBackup: (ref) => deleteRun('PVCBackup', ref),
+    deleteRestore: (ref) => deleteRun('PVCRestore', ref),
     createBackup: async (backup) => {
       try {
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'pvcbackups', namespace: backup.metadata.namespace ?? '', body: backup });
+        await client.request('POST', runPath('PVCBackup', backup.metadata.namespace ?? ''), { body: backup });
         return true;
       } catch (error) {
         if (isStatus(error, 409)) return false;
         throw error;
       }
     },
-    listJobs: () => cachedOr(watched.jobs, async () => wire<Job>((await batch.listJobForAllNamespaces({ labelSelector: JOB_SELECTOR })).items)),
+    listJobs: () => cachedOr(watched.jobs, sources.jobs),
     annotateRun: async (kind, ref, annotations) => {
       try {
-        await custom.patchNamespacedCustomObject(
-          {
-            group: GROUP, version: VERSION, plural: kind === 'PVCBackup' ? 'pvcbackups' : 'pvcrestores', namespace: ref.namespace, name: ref.name,
-            // The UID guards against touching a newer object of the same name.
-            body: { metadata: { uid: ref.uid, annotations } },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
+        // The UID guards against touching a newer object of the same name.
+        const body = { metadata: { uid: ref.uid, annotations } };
+        await client.request('PATCH', runPath(kind, ref.namespace, ref.name), { body, contentType: 'application/merge-patch+json' });
         return true;
       } catch (error) {
         if (isStatus(error, 404, 409, 422)) return false;
@@ -132,9 +125,13 @@ export function kubernetesCluster(kubeConfig: KubeConfig = defaultKubeConfig(), 
   };
 }
 
-/** In a Pod: its service account; elsewhere: KUBECONFIG or ~/.kube/config. */
-export function defaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
+/** A client whose access is awaited on each call, so a bad kubeconfig fails the calls, not the start. */
+function lazyClient(access: Promise<KubeAccess>): KubeClient {
+  const client = access.then(kubeClient);
+  // Reported by the calls that await it.
+  client.catch(() => {});
+  return {
+    request: async (method, path, options) => (await client).request(method, path, options),
+    watch: async (path, query, onEvent, signal) => (await client).watch(path, query, onEvent, signal),
+  };
 }

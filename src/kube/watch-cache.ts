@@ -3,12 +3,10 @@
 // (and after the watch expires), then only changes. Objects are kept without what no reader uses
 // and what makes them big (managedFields, last-applied annotations), which bounds the memory per
 // object. Nothing here runs on a hook call: hooks never wait for it.
-import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { listAll, type KubeClient } from './rest.ts';
 
 export interface CollectionSource {
-  apiVersion: string;
-  kind: string;
-  /** The watch path, e.g. `/apis/batch/v1/jobs`. */
+  /** The collection's path, e.g. `/apis/batch/v1/jobs`. */
   path: string;
   labelSelector?: string;
 }
@@ -20,43 +18,40 @@ export interface WatchedCollection<T> {
   stop(): void;
 }
 
-const HEAVY_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'metacontroller.k8s.io/last-applied-configuration'];
-const PAGE = 500;
-
-/** The object without managedFields and last-applied annotations, in the API's JSON form. */
-export function slim<T>(object: KubernetesObject): T {
-  const plain = JSON.parse(JSON.stringify(object)) as { metadata?: { managedFields?: unknown; annotations?: Record<string, string> } };
-  if (plain.metadata !== undefined) {
-    delete plain.metadata.managedFields;
-    const annotations = plain.metadata.annotations;
-    if (annotations !== undefined) for (const key of HEAVY_ANNOTATIONS) delete annotations[key];
-  }
-  return plain as T;
+interface Meta {
+  metadata?: { namespace?: string; name?: string; resourceVersion?: string; managedFields?: unknown; annotations?: Record<string, string> };
 }
 
-export function watchCollection<T>(kubeConfig: KubeConfig, source: CollectionSource, onError: (error: unknown) => void): WatchedCollection<T> {
-  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const watch = new Watch(kubeConfig);
+const HEAVY_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'metacontroller.k8s.io/last-applied-configuration'];
+const RETRY_PAUSE_MS = 2000;
+
+/** The object without managedFields and last-applied annotations (changed in place: it is ours). */
+export function slim<T>(object: Meta): T {
+  if (object.metadata !== undefined) {
+    delete object.metadata.managedFields;
+    const annotations = object.metadata.annotations;
+    if (annotations !== undefined) for (const key of HEAVY_ANNOTATIONS) delete annotations[key];
+  }
+  return object as T;
+}
+
+/** Between 5 and 10 minutes, as client-go does, so replicas do not re-watch in step. */
+const watchTimeoutSeconds = () => String(300 + Math.floor(Math.random() * 300));
+
+export function watchCollection<T>(client: KubeClient, source: CollectionSource, onError: (error: unknown) => void): WatchedCollection<T> {
   const objects = new Map<string, T>();
   let synced = false;
   let stopped = false;
-  let abort: AbortController | undefined;
-  const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const abort = new AbortController();
+  const key = (o: Meta) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const selector = source.labelSelector === undefined ? {} : { labelSelector: source.labelSelector };
 
   async function relist(): Promise<string> {
-    const fresh = new Map<string, T>();
-    let token: string | undefined;
-    let version = '';
-    do {
-      const page = await api.list(source.apiVersion, source.kind, undefined, undefined, undefined, undefined, undefined, source.labelSelector, PAGE, token);
-      for (const item of page.items) fresh.set(key(item), slim<T>(item));
-      token = page.metadata?._continue;
-      version = page.metadata?.resourceVersion ?? version;
-    } while (token !== undefined && token !== '');
+    const { items, resourceVersion } = await listAll<Meta>(client, source.path, source.labelSelector);
     objects.clear();
-    for (const [k, v] of fresh) objects.set(k, v);
+    for (const item of items) objects.set(key(item), slim<T>(item));
     synced = true;
-    return version;
+    return resourceVersion;
   }
 
   async function run(): Promise<void> {
@@ -64,24 +59,23 @@ export function watchCollection<T>(kubeConfig: KubeConfig, source: CollectionSou
     while (!stopped) {
       try {
         version ??= await relist();
-        const ended = new Promise<unknown>((resolve) => {
-          void watch
-            .watch(source.path, { resourceVersion: version, allowWatchBookmarks: true, ...(source.labelSelector === undefined ? {} : { labelSelector: source.labelSelector }) }, (type, object: KubernetesObject) => {
-              if (object.metadata?.resourceVersion !== undefined) version = object.metadata.resourceVersion;
-              if (type === 'ADDED' || type === 'MODIFIED') objects.set(key(object), slim<T>(object));
-              else if (type === 'DELETED') objects.delete(key(object));
-              else if (type === 'ERROR') version = undefined;
-            }, resolve)
-            .then((controller) => (abort = controller), resolve);
-        });
-        const error = await ended;
-        if (error !== null && error !== undefined) throw error;
+        const query = { resourceVersion: version, allowWatchBookmarks: 'true', timeoutSeconds: watchTimeoutSeconds(), ...selector };
+        await client.watch(source.path, query, (type, value) => {
+          const object = value as Meta;
+          if (type === 'ERROR') {
+            // Mostly 410 Gone: the version is too old to resume from; list again.
+            version = undefined;
+            return;
+          }
+          if (object.metadata?.resourceVersion !== undefined) version = object.metadata.resourceVersion;
+          if (type === 'ADDED' || type === 'MODIFIED') objects.set(key(object), slim<T>(object));
+          else if (type === 'DELETED') objects.delete(key(object));
+        }, abort.signal);
       } catch (error) {
         if (stopped) return;
-        // 410 Gone and other errors: start over with a LIST, after a pause.
         version = undefined;
         onError(error);
-        await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+        await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS).unref());
       }
     }
   }
@@ -93,7 +87,7 @@ export function watchCollection<T>(kubeConfig: KubeConfig, source: CollectionSou
     items: () => [...objects.values()],
     stop: () => {
       stopped = true;
-      abort?.abort();
+      abort.abort();
     },
   };
 }

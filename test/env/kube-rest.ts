@@ -1,9 +1,12 @@
 // A small JSON client for the Kubernetes REST API: the test environment needs subresources
 // (status, binding), merge patches and raw watches, which are simplest to spell as plain paths.
-// @kubernetes/client-node supplies the kubeconfig handling (server, token, TLS options).
+// The service's own kubeconfig reading supplies the server, token and TLS options.
+import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { dirname } from 'node:path';
+import { parse } from 'yaml';
+import { kubeconfigAccess, type Kubeconfig } from '../../src/kube/access.ts';
 
 export class KubeError extends Error {
   readonly status: number;
@@ -49,13 +52,10 @@ export class KubeRest {
   }
 
   static async fromKubeconfig(path: string): Promise<KubeRest> {
-    const config = new KubeConfig();
-    config.loadFromFile(path);
-    const cluster = config.getCurrentCluster();
-    if (cluster === null) throw new Error(`${path}: no current cluster`);
-    const options: RequestOptions = {};
-    await config.applyToHTTPSOptions(options);
-    return new KubeRest(new URL(cluster.server), options);
+    const access = kubeconfigAccess(parse(readFileSync(path, 'utf8')) as Kubeconfig, dirname(path));
+    const authorization = access.authorization();
+    const options: RequestOptions = { ...access.tls, headers: authorization === undefined ? {} : { authorization } };
+    return Promise.resolve(new KubeRest(new URL(access.server), options));
   }
 
   private open(method: string, path: string, body: string | undefined, contentType: string): Promise<IncomingMessage> {
