@@ -1,11 +1,13 @@
 // Related objects a PVCRestore's sync needs: both Namespaces (ownership of the restored PVC and
 // the source's permission to restore elsewhere), the target PVC (it must not exist unless this
-// restore made it), the source PVC (default size) and the Pods of the restore Job.
+// restore made it), the source PVC (default size) and the Pods of the restore Job; once finished,
+// nothing (src/run/customize.ts).
 import { specString } from '../kube/meta.ts';
 import { RUN_UID_LABEL } from '../labels.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import type { PVCRestore } from './types.ts';
+import { finishedRunCustomize } from '../run/customize.ts';
 
 /** A non-empty string field of the stored spec. */
 function field(spec: unknown, key: string): string | undefined {
@@ -14,7 +16,8 @@ function field(spec: unknown, key: string): string | undefined {
 }
 
 export function customizeRestore(request: CustomizeRequest<PVCRestore>): HookResult<CustomizeResponse> {
-  const { metadata, spec } = request.parent;
+  const { metadata, spec, status } = request.parent;
+  if (status?.result !== undefined) return finishedRunCustomize();
   const namespace = metadata.namespace ?? '';
   const sourcePvc = field(spec, 'sourcePvc');
   const sourceNamespace = field(spec, 'sourceNamespace') ?? namespace;

@@ -34,12 +34,16 @@ describe('customize hooks', () => {
     assert.deepEqual(answer.relatedResources, [{ apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', labelSelector: { matchExpressions: [{ key: 'backsnap.skyb.it/finished', operator: 'DoesNotExist' }] } }]);
   });
 
-  it('a finished backup no longer asks for the other backups', async () => {
-    const parent = backup('nightly', { pvc: 'data' }, { status: { result: 'Succeeded' } });
-    const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent });
-    assert.ok(!answer.relatedResources.some((r) => r.resource === 'pvcbackups' && r.labelSelector?.matchExpressions !== undefined));
-    assert.ok(!answer.relatedResources.some((r) => r.resource === 'configmaps'), 'nor for its slot ticket');
-  });
+  // Its sync only retires children, and every rule of every parent is matched against every
+  // related event by Metacontroller: history must cost it nothing.
+  for (const result of ['Succeeded', 'Failed'] as const) {
+    it(`a finished (${result}) backup or restore asks for nothing`, async () => {
+      const finishedBackup = backup('nightly', { pvc: 'data' }, { status: { result } });
+      const finishedRestore = restore('back', { sourcePvc: 'data' }, { status: { result } });
+      assert.deepEqual((await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent: finishedBackup })).relatedResources, []);
+      assert.deepEqual((await post<Answer>(testApp(), '/hooks/pvcrestore/customize', { controller, parent: finishedRestore })).relatedResources, []);
+    });
+  }
 
   it('a cross-namespace restore asks for both namespaces, the target and the source PVC', async () => {
     const parent = restore('back', { sourcePvc: 'data', sourceNamespace: 'prod', targetPvc: 'copy' });
