@@ -1,10 +1,12 @@
 // The view behind GET /debug/schedules: every PVC in scope, its effective schedule and where it
 // came from, its last backups and its next slot.
+import { compareStrings } from '../compare.ts';
 import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import { isOwnedBy } from '../kube/meta.ts';
 import type { ClusterState } from '../kube/cluster.ts';
-import { backupPvc, type PVCBackup } from '../backup/types.ts';
+import type { PVCBackup } from '../backup/types.ts';
+import { backupsByPvc } from '../metrics/backups.ts';
 import { chooseSchedule } from './resolve.ts';
 import { decideSlot } from './slots.ts';
 
@@ -27,13 +29,14 @@ function summary(backup: PVCBackup | undefined): ScheduleRow['lastBackup'] {
 
 export function scheduleReport(state: ClusterState, config: Config, now: Date): ScheduleRow[] {
   const namespaces = new Map(state.namespaces.map((n) => [n.metadata.name, n]));
+  const byPvc = backupsByPvc(state.backups);
   return state.pvcs
     .filter((pvc) => namespaceInScope(config, pvc.metadata.namespace ?? ''))
     .map((pvc): ScheduleRow => {
       const ns = pvc.metadata.namespace ?? '';
-      const mine = state.backups.filter((b) => b.metadata.namespace === ns && backupPvc(b) === pvc.metadata.name);
+      const mine = byPvc.get(`${ns}/${pvc.metadata.name}`) ?? [];
       const started = (b: PVCBackup) => b.status?.startedAt ?? b.metadata.creationTimestamp ?? '';
-      const byStart = [...mine].sort((a, b) => started(a).localeCompare(started(b)));
+      const byStart = [...mine].sort((a, b) => compareStrings(started(a), started(b)));
       const succeeded = mine.filter((b) => b.status?.result === 'Succeeded').map((b) => b.status?.finishedAt ?? '').sort();
       const choice = chooseSchedule(pvc, namespaces.get(ns), config);
       const decision = decideSlot({ pvc, namespace: namespaces.get(ns), restore: undefined, backups: mine.filter((b) => isOwnedBy(b, pvc.metadata.uid)) }, config, now);
@@ -50,5 +53,5 @@ export function scheduleReport(state: ClusterState, config: Config, now: Date): 
         lastSuccessAt: succeeded.at(-1) ?? null,
       };
     })
-    .sort((a, b) => `${a.namespace}/${a.pvc}`.localeCompare(`${b.namespace}/${b.pvc}`));
+    .sort((a, b) => compareStrings(`${a.namespace}/${a.pvc}`, `${b.namespace}/${b.pvc}`));
 }

@@ -37,6 +37,18 @@ describe('/metrics', () => {
     assert.match(text, /backsnap_cluster_scrape_error 0\b/);
   });
 
+  it('reports every PVC of a cluster larger than one slice of a scrape, and the same again', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => pvc(`vol-${i}`));
+    const cluster = memoryCluster({ backups: [], restores: [], pvcs: many, namespaces: [namespace('apps')] });
+    const { metrics } = testServers(testConfig(), NOW, cluster);
+    for (const scrape of ['first', 'second']) {
+      const text = (await metrics.inject({ method: 'GET', url: '/metrics' })).body;
+      const series = text.split('\n').filter((line) => line.startsWith('backsnap_backup_schedule_interval_seconds{'));
+      assert.equal(series.length, 60, `${scrape} scrape`);
+      assert.ok(series.every((line) => line.endsWith(' 86400')), `${scrape} scrape: daily everywhere`);
+    }
+  });
+
   it('counts hook latency and errors by route', async () => {
     const { hooks, metrics } = servers();
     await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data'), slotTicket(backup('x', { pvc: 'data' }))], BACKUP_CHILD_GROUPS), headers: HOOK_AUTH });

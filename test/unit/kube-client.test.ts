@@ -140,7 +140,9 @@ test('watchCollection: LIST, then events split across chunks; slimmed; a 410 ERR
     async (client, seen) => {
       const collection = watchCollection<{ metadata: { name: string; managedFields?: unknown } }>(client, { path: '/apis/x' }, () => {});
       try {
-        for (let i = 0; i < 200 && lists < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        // Wait for the second LIST's answer to be applied, not only for it to be asked for.
+        const names = () => collection.items().map((o) => o.metadata.name).join(',');
+        for (let i = 0; i < 200 && (lists < 2 || names() !== 'a'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
         assert.equal(lists, 2, 'the ERROR event made it list again');
         assert.deepEqual(collection.items().map((o) => o.metadata.name), ['a']);
         const watches = seen.filter((s) => s.url.includes('watch=true'));
