@@ -1,10 +1,10 @@
 // GET /metrics: hook latency and errors by route (this replica), plus backup state per PVC read
 // from the cluster at scrape time (the same on every replica).
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config.ts';
 import { readClusterState, type Cluster } from '../kube/cluster.ts';
-import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { backupMetrics, type PvcBackupMetrics } from '../metrics/backups.ts';
 import { scheduleIntervals } from '../metrics/intervals.ts';
 

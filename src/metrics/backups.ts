@@ -41,7 +41,9 @@ function lastRun(record: MaintenanceRecord | undefined): { seconds: number; fail
 export function backupsByPvc(backups: readonly PVCBackup[]): Map<string, PVCBackup[]> {
   const byPvc = new Map<string, PVCBackup[]>();
   for (const b of backups) {
-    const key = `${b.metadata.namespace}/${backupPvc(b)}`;
+    const pvc = backupPvc(b);
+    if (pvc === undefined) continue;
+    const key = `${b.metadata.namespace}/${pvc}`;
     const list = byPvc.get(key);
     if (list === undefined) byPvc.set(key, [b]);
     else list.push(b);
