@@ -16,3 +16,17 @@ export type { PVCBackupSpec, PVCBackupStatus };
 export function backupPvc(backup: PVCBackup): string | undefined {
   return specString(backup.spec, 'pvc');
 }
+
+/** The PVCBackups of each PVC, by `namespace/pvc`: one pass, not one per PVC. */
+export function backupsByPvc(backups: readonly PVCBackup[]): Map<string, PVCBackup[]> {
+  const byPvc = new Map<string, PVCBackup[]>();
+  for (const b of backups) {
+    const pvc = backupPvc(b);
+    if (pvc === undefined) continue;
+    const key = `${b.metadata.namespace}/${pvc}`;
+    const list = byPvc.get(key);
+    if (list === undefined) byPvc.set(key, [b]);
+    else list.push(b);
+  }
+  return byPvc;
+}

@@ -4,7 +4,7 @@ import { compareStrings } from '../compare.ts';
 import { namespaceInScope, type Config } from '../config.ts';
 import { parseGoDuration, parseTime } from '../duration.ts';
 import type { ClusterState } from '../kube/cluster.ts';
-import { backupPvc, type PVCBackup } from '../backup/types.ts';
+import { backupsByPvc } from '../backup/types.ts';
 import { chooseSchedule } from '../schedule/resolve.ts';
 import type { ScheduleIntervals } from './intervals.ts';
 import { newestRecord, recordOnPvc, type MaintenanceKind, type MaintenanceRecord } from '../retention/maintenance.ts';
@@ -35,20 +35,6 @@ const seconds = (t: string | undefined) => {
 function lastRun(record: MaintenanceRecord | undefined): { seconds: number; failed: boolean } | undefined {
   const at = seconds(record?.at);
   return record === undefined || at === undefined ? undefined : { seconds: at, failed: record.result === 'Failed' };
-}
-
-/** The PVCBackups of each PVC, by `namespace/pvc`: one pass, not one per PVC. */
-export function backupsByPvc(backups: readonly PVCBackup[]): Map<string, PVCBackup[]> {
-  const byPvc = new Map<string, PVCBackup[]>();
-  for (const b of backups) {
-    const pvc = backupPvc(b);
-    if (pvc === undefined) continue;
-    const key = `${b.metadata.namespace}/${pvc}`;
-    const list = byPvc.get(key);
-    if (list === undefined) byPvc.set(key, [b]);
-    else list.push(b);
-  }
-  return byPvc;
 }
 
 /**

@@ -5,8 +5,7 @@ import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime } from '../duration.ts';
 import { isOwnedBy } from '../kube/meta.ts';
 import type { ClusterState } from '../kube/cluster.ts';
-import type { PVCBackup } from '../backup/types.ts';
-import { backupsByPvc } from '../metrics/backups.ts';
+import { backupsByPvc, type PVCBackup } from '../backup/types.ts';
 import { chooseSchedule } from './resolve.ts';
 import { decideSlot } from './slots.ts';
 
