@@ -2,10 +2,12 @@
 // restic and S3, an incremental second backup, refused restores, and a restored PVC that outlives
 // its PVCRestore under the real garbage collector.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, listNames, volumeDir, runInVolume, volumeManifest, verifyAndStop } from './support.ts';
+import {
+  type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, listNames, runInVolume, verifyAndStop, volumeDir, volumeManifest,
+} from './support.ts';
 
 const NS = 'e2e-roundtrip';
 const OTHER = 'e2e-elsewhere';
@@ -30,6 +32,7 @@ describe('backup and restore round trip', () => {
     await runInVolume(stack, NS, 'data', 'fill', FILL);
     source = volumeManifest(await volumeDir(stack, NS, 'data'));
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   it('backs up a PVC: Succeeded with snapshot id and statistics, children gone', async () => {

@@ -3,11 +3,13 @@
 // restore into another StorageClass of the driver, and a source PVC deleted while its snapshot is
 // taken. (A VolumeSnapshotClass that does not exist is in failures.e2e.test.ts.)
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { applyClass, csiSnapshotClass, csiStorageClass, CSI_DRIVER, SNAPSHOT_CLASSES, STORAGE_CLASSES } from '../env/csi.ts';
 import { waitFor } from '../env/processes.ts';
 import { startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, runInVolume, verifyAndStop, volumeDir, volumeManifest } from './support.ts';
+import {
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, runInVolume, verifyAndStop, volumeDir, volumeManifest,
+} from './support.ts';
 
 const NS = 'e2e-csi';
 const SNAPSHOTS = '/apis/snapshot.storage.k8s.io/v1';
@@ -40,6 +42,7 @@ describe('real CSI snapshots and provisioning', () => {
     await applyClass(stack.kube, SNAPSHOT_CLASSES, csiSnapshotClass(RETAIN_CLASS, 'Retain', false));
     await createNamespace(stack, NS);
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   it('sizes and classes the temporary PVC from the real snapshot, and restores into another StorageClass of the driver', async () => {

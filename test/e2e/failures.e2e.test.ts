@@ -1,9 +1,11 @@
 // Scenarios 3, 4 and 7: failures end in `Failed` with a reason and free the concurrency slot
 // (nothing hangs), and a cluster-wide limit of one running backup holds.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { RESTIC_PASSWORD, startStack, type Stack } from './stack.ts';
-import { type Backup, createBackup, createNamespace, createPvc, finished, runInVolume, verifyAndStop } from './support.ts';
+import {
+  type Backup, createBackup, createNamespace, createPvc, finished, keepLogsOfFailures, runInVolume, verifyAndStop,
+} from './support.ts';
 
 const NS = 'e2e-failures';
 const reasonOf = (b: Backup) => b.status?.conditions?.find((c) => c.type === 'Failed')?.reason;
@@ -17,6 +19,7 @@ describe('failures and the concurrency limit', () => {
     await createPvc(stack, NS, 'data');
     await runInVolume(stack, NS, 'data', 'fill', 'echo content > /data/file');
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   it('fails a backup whose restic password is wrong, with restic\'s reason, and frees the slot', async () => {

@@ -3,10 +3,10 @@
 // restore whose Job finishes while the hook service is down. Each ends with exactly one Job per
 // run and the right result; the audit (verifyAndStop) checks every run and repository at the end.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { startStack, type Stack } from './stack.ts';
 import {
-  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, until, verifyAndStop, volumeManifest, waitForJob,
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, runInVolume, until, verifyAndStop, volumeDir, volumeManifest, waitForJob,
 } from './support.ts';
 
 const NS = 'e2e-faults';
@@ -24,6 +24,7 @@ describe('faults', () => {
     await runInVolume(stack, NS, 'data', 'fill', 'head -c 200000000 /dev/urandom > /data/random.bin && echo hello > /data/hello.txt');
     source = volumeManifest(await volumeDir(stack, NS, 'data'));
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   const jobsOf = (run: Backup | Restore) => stack.audit.jobsOf(run.metadata.uid ?? '');

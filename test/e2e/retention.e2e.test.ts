@@ -4,12 +4,12 @@
 // lock of a killed backup Pod, and restores as of a time (also of a snapshot retention removed).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { restic } from './audit.ts';
 import { startStack, type Stack } from './stack.ts';
 import {
-  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, until, verifyAndStop, volumeManifest,
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, runInVolume, until, verifyAndStop, volumeDir, volumeManifest,
 } from './support.ts';
 
 const NS = 'e2e-retention';
@@ -26,6 +26,7 @@ describe('retention and maintenance', () => {
     });
     await createNamespace(stack, NS, { 'backsnap.skyb.it/retention': 'last=2' });
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   const repositorySize = async (pvc: string) => (await stack.minio.objects(`${NS}/${pvc}/`)).reduce((n, o) => n + o.size, 0);

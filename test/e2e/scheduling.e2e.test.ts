@@ -1,10 +1,10 @@
 // Issue 4's end-to-end scenarios: per-minute schedules from a namespace annotation, an opted-out
 // PVC, a new PVC picked up, housekeeping TTL expiry, and no duplicates across restarts.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { HOUSEKEEPING_TOKEN, startStack, type Stack } from './stack.ts';
-import { type Backup, createNamespace, createPvc, listBackups, verifyAndStop } from './support.ts';
+import { type Backup, createNamespace, createPvc, keepLogsOfFailures, listBackups, verifyAndStop } from './support.ts';
 
 const NS = 'e2e-schedules';
 const pvcOf = (b: Backup) => String(b.spec?.['pvc']);
@@ -41,6 +41,7 @@ describe('scheduled backups', () => {
     await createPvc(stack, NS, 'app-data');
     await createPvc(stack, NS, 'scratch', { annotations: { 'backsnap.skyb.it/schedule': '' } });
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(() => verifyAndStop(stack));
 
   it('backs up each PVC of an annotated namespace once per minute, and skips an opted-out PVC', async () => {

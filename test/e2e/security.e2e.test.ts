@@ -4,12 +4,14 @@
 // another namespace's repository while backups and restores work in both and across them.
 // verifyAndStop also checks that no credential appears in a log, a metric or a non-Secret object.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import type { Watching } from '../env/kube-rest.ts';
 import { waitFor } from '../env/processes.ts';
 import { restic } from './audit.ts';
 import { CREDENTIALS_SECRET, OPERATOR_NAMESPACE, startStack, type Stack } from './stack.ts';
-import { type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, volumeDir, runInVolume, verifyAndStop, volumeManifest } from './support.ts';
+import {
+  type Backup, type Restore, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, runInVolume, verifyAndStop, volumeDir, volumeManifest,
+} from './support.ts';
 
 const A = 'team-a';
 const B = 'team-b';
@@ -40,6 +42,7 @@ describe('security', () => {
       await runInVolume(stack, ns, 'data', 'fill', `echo ${ns} > /data/owner && head -c 1000000 /dev/urandom > /data/random.bin`);
     }
   });
+  afterEach(keepLogsOfFailures(() => stack));
   after(async () => {
     secrets?.stop();
     await verifyAndStop(stack);

@@ -61,6 +61,8 @@ export interface Stack {
   /** SIGKILLs Metacontroller; `startMetacontroller` brings it back. */
   killMetacontroller(): Promise<void>;
   startMetacontroller(): Promise<void>;
+  /** Keeps the component logs after stop (a test failed); the volumes and S3 data are removed. */
+  keepLogs(): void;
   stop(): Promise<void>;
 }
 
@@ -166,16 +168,31 @@ async function applyControllers(kube: KubeRest, hookUrl: string): Promise<void> 
   }
 }
 
+/** Deletes every file under `dir` except `*.log` files. */
+function removeAllButLogs(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removeAllButLogs(path);
+    else if (!entry.name.endsWith('.log')) rmSync(path, { force: true });
+  }
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'backsnap-e2e-'));
   // What runs now, stopped in reverse order; restarts replace entries.
   const running = new Map<string, () => Promise<void>>();
+  let failed = false;
   const stopAll = async () => {
     for (const [name, stop] of [...running].reverse()) await stop().catch((e: unknown) => log(`stopping ${name} failed: ${String(e)}`));
     running.clear();
     if (opts.keepDir === true || process.env['BACKSNAP_E2E_KEEP'] === '1') log(`logs kept in ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
+    else if (failed) {
+      // /tmp outlives a CI run here: the logs of a failure are what the next look needs, the
+      // volumes (hundreds of MB) are not.
+      removeAllButLogs(dir);
+      log(`a test failed: logs kept in ${dir}`);
+    } else rmSync(dir, { recursive: true, force: true });
   };
   try {
     const started = Date.now();
@@ -297,6 +314,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       killMetacontroller: async () => metacontroller?.kill(),
       async startMetacontroller() {
         metacontroller = await launchMetacontroller();
+      },
+      keepLogs: () => {
+        failed = true;
       },
       stop: stopAll,
     };

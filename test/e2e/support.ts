@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SuiteContext, TestContext } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import type { Stack } from './stack.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
@@ -101,10 +102,17 @@ export async function listBackups(stack: Stack, namespace: string): Promise<Back
 
 /** Waits until the run has a result and returns it; `timeoutMs` bounds how long nothing may hang. */
 export async function finished<T extends Backup | Restore>(stack: Stack, namespace: string, plural: 'pvcbackups' | 'pvcrestores', name: string, timeoutMs = 180_000): Promise<T> {
-  return waitFor(`${plural} ${namespace}/${name} to finish`, async () => {
-    const run = await stack.kube.get<T>(`${BACKSNAP}/namespaces/${namespace}/${plural}/${name}`);
-    return run?.status?.result !== undefined ? run : undefined;
-  }, { timeoutMs, intervalMs: 500 });
+  let last: T | undefined;
+  try {
+    return await waitFor(`${plural} ${namespace}/${name} to finish`, async () => {
+      last = await stack.kube.get<T>(`${BACKSNAP}/namespaces/${namespace}/${plural}/${name}`);
+      return last?.status?.result !== undefined ? last : undefined;
+    }, { timeoutMs, intervalMs: 500 });
+  } catch (error) {
+    // Where the run stood is what a timeout in CI needs to be understood (its logs are gone).
+    const seen = last === undefined ? 'never seen' : `last seen: ${JSON.stringify({ labels: last.metadata.labels, status: last.status })}`;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; ${seen}`, { cause: error });
+  }
 }
 
 export async function listNames(stack: Stack, path: string): Promise<string[]> {
@@ -140,9 +148,20 @@ export async function verifyAndStop(stack: Stack | undefined): Promise<void> {
   if (stack === undefined) return;
   try {
     await stack.verify();
+  } catch (error) {
+    stack.keepLogs();
+    throw error;
   } finally {
     await stack.stop();
   }
+}
+
+/** For afterEach: a failed test keeps the stack's logs (stack.ts, keepLogs). */
+export function keepLogsOfFailures(stack: () => Stack | undefined): (t: SuiteContext | TestContext) => void {
+  // `passed` (Node 21.7+) is not in @types/node's TestContext yet.
+  return (t) => {
+    if ('passed' in t && t.passed === false) stack()?.keepLogs();
+  };
 }
 
 interface JobState {

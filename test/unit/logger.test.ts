@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { createLogger } from '../../src/logger.ts';
 
+const dir = mkdtempSync(join(tmpdir(), 'backsnap-log-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
 function logFile(): { fd: number; read: () => string[] } {
-  const path = join(mkdtempSync(join(tmpdir(), 'backsnap-log-')), 'out.jsonl');
+  files += 1;
+  const path = join(dir, `out-${files}.jsonl`);
   const fd = openSync(path, 'w');
   return { fd, read: () => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') };
 }
