@@ -214,8 +214,8 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['all PVCBackups created after the slot', (f) => f.createdAfterSlot, 's'],
   ['all PVCBackups finished after the slot', (f) => f.succeededAfterSlot, 's'],
   ['control-plane time per backup (run span − Job time)', (f) => f.overheadPerBackup, 's'],
-  // The CSI hostpath driver takes every snapshot (tar czf of the volume) under one process-wide
-  // mutex, so at concurrency 10 the snapshot step is mostly a queue inside the test driver.
+  // The snapshot step is external-snapshotter's chain (snapshot-controller, csi-snapshotter, the
+  // driver, back), not our hooks: docs/performance.md, "Where a backup's control-plane time goes".
   ['  of it outside the CSI snapshot (− snapshot step)', (f) => f.overheadPerBackup - f.phases.snapshot, 's'],
   ['PVCBackup sync hook p50', (f) => f.hookP50, 'ms'],
   ['PVCBackup sync hook p99', (f) => f.hookP99, 'ms'],
