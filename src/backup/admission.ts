@@ -9,7 +9,9 @@
 // unfinished set (informers only move forward, and the queue selected the backup before it made
 // the ticket), so a lagging view keeps slots taken, never frees them early. A running backup counts
 // whether or not its ticket is seen. A ticket made but not observed yet is made again by the next
-// sync: the order is the same for every sync, so the same backups get it.
+// sync: the order is the same for every sync, so the same backups get it — unless the later view
+// holds a backup sorting ahead that the earlier one missed, which then takes a second slot
+// (docs/design-notes.md, "Concurrency through one queue").
 import { namespaceInScope, type Config } from '../config.ts';
 import type { ConfigMap } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL } from '../labels.ts';
