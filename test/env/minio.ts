@@ -81,9 +81,18 @@ export async function startMinio(opts: { dir: string; bucket?: string; log?: (li
       timeoutMs: 60_000,
       failFast,
     });
-    const res = await s3Request('PUT', new URL(`/${bucket}`, endpoint), accessKey, secretKey);
-    const body = await res.text();
-    if (!res.ok && !body.includes('BucketAlreadyOwnedByYou')) throw new Error(`creating bucket ${bucket}: ${res.status} ${body}`);
+    // /health/ready can answer before the object layer is up (CI saw a 503 XMinioServerNotInitialized
+    // right after it), so creating the bucket is retried; a lasting error ends the wait with its message.
+    await waitFor(
+      `minio bucket ${bucket}`,
+      async () => {
+        const res = await s3Request('PUT', new URL(`/${bucket}`, endpoint), accessKey, secretKey);
+        const body = await res.text();
+        if (res.ok || body.includes('BucketAlreadyOwnedByYou')) return true;
+        throw new Error(`creating bucket ${bucket}: ${res.status} ${body}`);
+      },
+      { timeoutMs: 60_000, failFast },
+    );
   } catch (error) {
     await p.stop();
     throw new Error(`minio failed to start (log ${p.logPath}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
