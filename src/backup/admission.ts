@@ -1,40 +1,75 @@
 // The backup queue: which waiting PVCBackups may start, so that at most `maxRunningBackups` run
 // cluster-wide and never two of one PVC. It is decided in one place, the sync of a
 // DecoratorController on the operator's Namespace (metacontroller/backup-queue.yaml), which sees
-// every unfinished PVCBackup once, and handed out as slot tickets: one ConfigMap per admitted
-// backup, next to it, that its own sync selects by name. A backup's sync thus reads O(1) objects
-// however many backups wait, instead of every unfinished backup of the cluster.
+// every unfinished PVCBackup once, and handed out as tickets (ConfigMaps) that a backup's own sync
+// selects: a volume ticket `backup-volume-<pvc>` next to the backup, and a slot ticket
+// `backup-slot-<i>`, i < the limit, in the queue's Namespace. A backup starts only when it sees
+// both naming it.
 //
-// Stale views: a ticket is dropped only when its backup is seen finished or is gone from the
-// unfinished set (informers only move forward, and the queue selected the backup before it made
-// the ticket), so a lagging view keeps slots taken, never frees them early. A running backup counts
-// whether or not its ticket is seen. A ticket made but not observed yet is made again by the next
-// sync: the order is the same for every sync, so the same backups get it — unless the later view
-// holds a backup sorting ahead that the earlier one missed, which then takes a second slot
-// (docs/design-notes.md, "Concurrency through one queue").
+// Exclusion comes from the API server, not from the queue's view: a ticket's name is the thing it
+// grants, so two tickets for one PVC or for one slot cannot exist at once. Metacontroller creates a
+// missing attachment and swallows AlreadyExists, never rewrites one (updateStrategy OnDelete), and
+// deletes with the observed UID as precondition. So when a lagging view asks for a ticket that is
+// already held by another backup, the holder keeps it; and a ticket is dropped only when its
+// backup is seen finished or gone from the unfinished set (informers only move forward), and its
+// name is reused only once it is no longer observed at all.
+//
+// A backup gets its slot only after the queue has seen its volume ticket: a slot holder can then
+// always start, so a slot held by one backup and the volume by another can never wait on each
+// other. A volume ticket without a slot reserves a place within the limit.
 import { namespaceInScope, type Config } from '../config.ts';
 import type { ConfigMap } from '../kube/types.ts';
-import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL } from '../labels.ts';
+import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL, TICKET_LABEL } from '../labels.ts';
 import { hasStarted } from '../run/lifecycle.ts';
+import { pvcLabelValue } from './labels-hook.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
-/** The ticket of the PVCBackup with this UID (UIDs are never reused, names are). */
-export function slotTicketName(uid: string): string {
-  return `backup-slot-${uid}`;
+export type TicketKind = 'volume' | 'slot';
+
+export function volumeTicketName(pvc: string): string {
+  return `backup-volume-${pvcLabelValue(pvc)}`;
 }
 
-export function slotTicket(backup: PVCBackup): ConfigMap {
+export function slotTicketName(index: number): string {
+  return `backup-slot-${index}`;
+}
+
+/** Labels that select the slot tickets, wherever the queue keeps them. */
+export const SLOT_TICKET_LABELS = { 'app.kubernetes.io/component': BACKUP_QUEUE_CONTROLLER, [TICKET_LABEL]: 'slot' } as const;
+
+function ticket(kind: TicketKind, name: string, namespace: string, backup: PVCBackup): ConfigMap {
   const uid = backup.metadata.uid ?? '';
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: slotTicketName(uid),
-      namespace: backup.metadata.namespace ?? '',
-      labels: { ...MANAGED_BY, 'app.kubernetes.io/component': BACKUP_QUEUE_CONTROLLER, [RUN_UID_LABEL]: uid },
-    },
-    data: { pvcbackup: backup.metadata.name },
+    metadata: { name, namespace, labels: { ...MANAGED_BY, 'app.kubernetes.io/component': BACKUP_QUEUE_CONTROLLER, [TICKET_LABEL]: kind, [RUN_UID_LABEL]: uid } },
+    data: { pvcbackup: `${backup.metadata.namespace ?? ''}/${backup.metadata.name}` },
   };
+}
+
+/** The ticket to the backup's PVC, next to the backup. */
+export function volumeTicket(backup: PVCBackup): ConfigMap {
+  return ticket('volume', volumeTicketName(backupPvc(backup) ?? ''), backup.metadata.namespace ?? '', backup);
+}
+
+/** Slot `index` of the cluster-wide limit, in the queue's Namespace. */
+export function slotTicket(backup: PVCBackup, index: number, namespace: string): ConfigMap {
+  return ticket('slot', slotTicketName(index), namespace, backup);
+}
+
+export function ticketKind(t: ConfigMap): TicketKind | undefined {
+  const kind = t.metadata.labels?.[TICKET_LABEL];
+  return kind === 'volume' || kind === 'slot' ? kind : undefined;
+}
+
+/** The UID of the backup a ticket was made for. */
+export function ticketHolder(t: ConfigMap): string {
+  return t.metadata.labels?.[RUN_UID_LABEL] ?? '';
+}
+
+/** `namespace/name` of the backup a ticket was made for, for messages. */
+export function ticketHolderName(t: ConfigMap): string {
+  return t.data?.['pvcbackup'] ?? ticketHolder(t);
 }
 
 export function isFinished(backup: PVCBackup): boolean {
@@ -71,40 +106,78 @@ export function volumeOf(backup: PVCBackup): string {
   return `${backup.metadata.namespace ?? ''}/${backupPvc(backup) ?? ''}`;
 }
 
+const nameOf = (b: PVCBackup) => `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+const ticketOrder = (a: ConfigMap, b: ConfigMap) => (`${a.metadata.namespace ?? ''}/${a.metadata.name}` < `${b.metadata.namespace ?? ''}/${b.metadata.name}` ? -1 : 1);
+
 export interface Admission {
   /** Every ticket the queue holds now, kept and new, in a stable order. */
   tickets: ConfigMap[];
-  /** Backups given a ticket by this decision. */
+  /** Backups given their slot by this decision: they may start. */
   admitted: string[];
+  /** Backups given their volume ticket by this decision: next in line for a slot. */
+  reserved: string[];
   running: number;
+  /** Waiting backups with no ticket yet. */
   waiting: number;
 }
 
 /**
  * The tickets for the observed unfinished backups (`backups`; finished ones may appear too) and
- * the tickets the queue holds (`held`). With no cluster-wide limit every waiting backup of a PVC
- * without a running one is admitted.
+ * the tickets the queue holds (`held`); new slot tickets go to `slotNamespace`. With no
+ * cluster-wide limit there are no slot tickets and every PVC's first waiting backup may start.
  */
-export function admitBackups(backups: readonly PVCBackup[], held: readonly ConfigMap[], config: Pick<Config, 'maxRunningBackups' | 'namespaces'>): Admission {
+export function admitBackups(backups: readonly PVCBackup[], held: readonly ConfigMap[], config: Pick<Config, 'maxRunningBackups' | 'namespaces'>, slotNamespace: string): Admission {
+  const limit = config.maxRunningBackups;
   const unfinished = new Map(backups.filter((b) => !isFinished(b) && b.metadata.uid !== undefined).map((b) => [b.metadata.uid ?? '', b]));
-  const ticketed = new Map<string, PVCBackup>();
-  for (const ticket of held) {
-    const backup = unfinished.get(ticket.metadata.labels?.[RUN_UID_LABEL] ?? '');
-    if (backup !== undefined) ticketed.set(backup.metadata.uid ?? '', backup);
-  }
-  // Slots taken: running backups, and admitted ones that have not started yet.
-  const taken = new Map(ticketed);
-  for (const [uid, backup] of unfinished) if (isRunning(backup)) taken.set(uid, backup);
-  const busyVolumes = new Set([...taken.values()].map(volumeOf));
-  const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config) && !taken.has(b.metadata.uid ?? '')).sort(byQueueOrder);
+  const kept = held.filter((t) => ticketKind(t) !== undefined && unfinished.has(ticketHolder(t)));
+  const withSlot = new Set(kept.filter((t) => ticketKind(t) === 'slot').map(ticketHolder));
+  const withVolume = new Set(kept.filter((t) => ticketKind(t) === 'volume').map(ticketHolder));
+  // A volume is busy while a backup of it holds its ticket or runs (with or without a ticket seen).
+  const busyVolumes = new Set([...unfinished.values()].filter((b) => withVolume.has(b.metadata.uid ?? '') || isRunning(b)).map(volumeOf));
+  // Places within the limit: held slots, running backups, and volume tickets waiting for a slot.
+  const claims = new Set([...unfinished].filter(([uid, b]) => withSlot.has(uid) || withVolume.has(uid) || isRunning(b)).map(([uid]) => uid));
+  const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config)).sort(byQueueOrder);
+  const tickets = kept.flatMap((t) => {
+    const [kind, holder] = [ticketKind(t), unfinished.get(ticketHolder(t))];
+    return kind === undefined || holder === undefined ? [] : [ticket(kind, t.metadata.name, t.metadata.namespace ?? '', holder)];
+  });
+
   const admitted: PVCBackup[] = [];
-  for (const backup of waiting) {
-    if (config.maxRunningBackups > 0 && taken.size + admitted.length >= config.maxRunningBackups) break;
-    // A later backup of a busy PVC waits for it; others behind it may go first.
-    if (busyVolumes.has(volumeOf(backup))) continue;
-    busyVolumes.add(volumeOf(backup));
-    admitted.push(backup);
+  if (limit > 0) {
+    // A dropped ticket's name stays taken until Metacontroller has deleted it: OnDelete never
+    // rewrites it for another backup.
+    const observedNames = new Set(held.filter((t) => ticketKind(t) === 'slot').map((t) => t.metadata.name));
+    const freeNames = Array.from({ length: limit }, (_, i) => i).filter((i) => !observedNames.has(slotTicketName(i)));
+    let inUse = [...unfinished.values()].filter((b) => withSlot.has(b.metadata.uid ?? '') || isRunning(b)).length;
+    for (const backup of waiting) {
+      const uid = backup.metadata.uid ?? '';
+      if (!withVolume.has(uid) || withSlot.has(uid)) continue;
+      const index = freeNames.shift();
+      if (index === undefined || inUse >= limit) break;
+      inUse += 1;
+      tickets.push(slotTicket(backup, index, slotNamespace));
+      admitted.push(backup);
+    }
   }
-  const tickets = [...ticketed.values(), ...admitted].sort(byQueueOrder).map(slotTicket);
-  return { tickets, admitted: admitted.map((b) => `${b.metadata.namespace ?? ''}/${b.metadata.name}`), running: [...unfinished.values()].filter(isRunning).length, waiting: waiting.length - admitted.length };
+  // As with slots, a volume whose ticket is observed at all, kept or being dropped, is not handed on.
+  const observedVolumes = new Set(held.filter((t) => ticketKind(t) === 'volume').map((t) => `${t.metadata.namespace ?? ''}/${t.metadata.name}`));
+  const reserved: PVCBackup[] = [];
+  for (const backup of waiting) {
+    const uid = backup.metadata.uid ?? '';
+    const ticketKey = `${backup.metadata.namespace ?? ''}/${volumeTicketName(backupPvc(backup) ?? '')}`;
+    if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup)) || observedVolumes.has(ticketKey)) continue;
+    if (limit > 0 && !claims.has(uid) && claims.size >= limit) continue;
+    claims.add(uid);
+    busyVolumes.add(volumeOf(backup));
+    tickets.push(volumeTicket(backup));
+    reserved.push(backup);
+  }
+  const ticketless = waiting.filter((b) => !withVolume.has(b.metadata.uid ?? '') && !reserved.includes(b)).length;
+  return {
+    tickets: tickets.sort(ticketOrder),
+    admitted: admitted.map(nameOf),
+    reserved: reserved.map(nameOf),
+    running: [...unfinished.values()].filter(isRunning).length,
+    waiting: ticketless,
+  };
 }

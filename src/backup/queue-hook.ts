@@ -1,5 +1,5 @@
 // The backup queue's hooks: a DecoratorController on the operator's Namespace whose related
-// objects are all unfinished PVCBackups and whose attachments are the slot tickets
+// objects are all unfinished PVCBackups and whose attachments are the volume and slot tickets
 // (src/backup/admission.ts). The only hook that reads every waiting backup, once per change.
 import type { Config } from '../config.ts';
 import type { ConfigMap, Namespace } from '../kube/types.ts';
@@ -24,15 +24,17 @@ export function customizeBackupQueue(_request: CustomizeRequest<Namespace>): Hoo
 export function syncBackupQueue(request: DecoratorSyncRequest<Namespace>, config: Config): HookResult<DecoratorSyncResponse> {
   const backups = objectsOf<PVCBackup>(request.related ?? {}, 'PVCBackup', API_VERSION);
   const held = objectsOf<ConfigMap>(request.attachments, 'ConfigMap', 'v1');
-  const admission = admitBackups(backups, held, config);
+  // Slot tickets live in the decorated Namespace: one place, so their names exclude each other.
+  const admission = admitBackups(backups, held, config, request.object.metadata.name);
   return {
     response: { attachments: admission.tickets },
     decision: {
-      reason: admission.admitted.length > 0 ? 'Admitted' : 'NothingToAdmit',
+      reason: admission.admitted.length > 0 ? 'Admitted' : admission.reserved.length > 0 ? 'Reserved' : 'NothingToAdmit',
       running: admission.running,
       waiting: admission.waiting,
       tickets: admission.tickets.length,
       admitted: admission.admitted.length,
+      reserved: admission.reserved.length,
       ...(admission.admitted.length > 0 ? { first: admission.admitted.slice(0, NAMED_IN_LOG).join(',') } : {}),
     },
   };

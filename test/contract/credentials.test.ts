@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Secret } from '../../src/kube/types.ts';
 import { namespacePassword } from '../../src/restic/credentials.ts';
-import { slotTicket } from '../../src/backup/admission.ts';
-import { BACKUP_CHILD_GROUPS, RESTORE_CHILD_GROUPS, SECRET_VALUES, backup, namespace, pvc, restore, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
+import { admissionTickets, BACKUP_CHILD_GROUPS, RESTORE_CHILD_GROUPS, SECRET_VALUES, backup, namespace, pvc, restore, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
 import { post, type SyncAnswer } from '../support/hooks.ts';
 
 const shared = SECRET_VALUES[0] ?? '';
@@ -28,12 +27,12 @@ describe('credentials of a run', () => {
   });
 
   it('gives a backup the shared password by default', async () => {
-    const answer = await post<SyncAnswer<unknown>>(testApp(), '/hooks/pvcbackup/sync', syncRequest(teamABackup, [], [pvc('data', 'team-a'), slotTicket(teamABackup)], BACKUP_CHILD_GROUPS));
+    const answer = await post<SyncAnswer<unknown>>(testApp(), '/hooks/pvcbackup/sync', syncRequest(teamABackup, [], [pvc('data', 'team-a'), ...admissionTickets(teamABackup)], BACKUP_CHILD_GROUPS));
     assert.equal(secretOf(answer)['RESTIC_PASSWORD'], shared);
   });
 
   it("gives a backup its namespace's password, never the shared one", async () => {
-    const answer = await post<SyncAnswer<unknown>>(perNamespace, '/hooks/pvcbackup/sync', syncRequest(teamABackup, [], [pvc('data', 'team-a'), slotTicket(teamABackup)], BACKUP_CHILD_GROUPS));
+    const answer = await post<SyncAnswer<unknown>>(perNamespace, '/hooks/pvcbackup/sync', syncRequest(teamABackup, [], [pvc('data', 'team-a'), ...admissionTickets(teamABackup)], BACKUP_CHILD_GROUPS));
     const env = secretOf(answer);
     assert.equal(env['RESTIC_PASSWORD'], namespacePassword(shared, 'team-a'));
     assert.ok(!Object.values(env).includes(shared), 'the shared password is not in the Secret');

@@ -1,8 +1,7 @@
 // GET /metrics: per-PVC backup state from the cluster and hook metrics by route.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { slotTicket } from '../../src/backup/admission.ts';
-import { BACKUP_CHILD_GROUPS, HOOK_AUTH, backup, namespace, pvc, syncRequest, testConfig, testServers } from '../support/fixtures.ts';
+import { admissionTickets, BACKUP_CHILD_GROUPS, HOOK_AUTH, backup, namespace, pvc, syncRequest, testConfig, testServers } from '../support/fixtures.ts';
 import { memoryCluster } from '../support/memory-cluster.ts';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
@@ -51,7 +50,7 @@ describe('/metrics', () => {
 
   it('counts hook latency and errors by route', async () => {
     const { hooks, metrics } = servers();
-    await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data'), slotTicket(backup('x', { pvc: 'data' }))], BACKUP_CHILD_GROUPS), headers: HOOK_AUTH });
+    await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: syncRequest(backup('x', { pvc: 'data' }), [], [pvc('data'), ...admissionTickets(backup('x', { pvc: 'data' }))], BACKUP_CHILD_GROUPS), headers: HOOK_AUTH });
     await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json', ...HOOK_AUTH } });
     await hooks.inject({ method: 'POST', url: '/hooks/pvcbackup/sync', payload: '{}', headers: { 'content-type': 'application/json' } });
     const text = (await metrics.inject({ method: 'GET', url: '/metrics' })).body;

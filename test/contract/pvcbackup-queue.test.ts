@@ -1,122 +1,234 @@
-// The concurrency gate: the backup queue admits waiting backups with slot tickets (at most the
-// cluster-wide limit, never two of one PVC), and a backup starts only with its ticket and no other
-// backup of its PVC running or ahead of it.
+// The concurrency gate: the backup queue hands out tickets (one volume ticket per PVC, then one of
+// the cluster-wide slots), and a backup starts only when it sees both naming it. Exclusion rests on
+// the ticket names, so the simulation at the end replays Metacontroller's attachment semantics
+// under lagging views and counts the backups that ever ran at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admitBackups, slotTicket } from '../../src/backup/admission.ts';
+import { admitBackups, slotTicket, ticketHolder, ticketKind, volumeTicket, volumeTicketName } from '../../src/backup/admission.ts';
+import { claimSlot } from '../../src/backup/queue.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import type { ConfigMap, KubeObject } from '../../src/kube/types.ts';
 import type { DecoratorSyncResponse } from '../../src/metacontroller/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
-import { BACKUP_CHILD_GROUPS, backup, groups, minutesAgo, namespace, pvc, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
+import { admissionTickets, BACKUP_CHILD_GROUPS, backup, groups, minutesAgo, namespace, pvc, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
 import { post, type SyncAnswer } from '../support/hooks.ts';
 
 type Answer = SyncAnswer<PVCBackupStatus>;
 const RUNNING: PVCBackupStatus = { phase: 'Running', startedAt: minutesAgo(3) };
 const DONE: PVCBackupStatus = { phase: 'Succeeded', startedAt: minutesAgo(9), finishedAt: minutesAgo(8), result: 'Succeeded' };
+const QUEUE_NS = 'backsnap';
 
 function created(b: PVCBackup, minutes: number): PVCBackup {
   return { ...b, metadata: { ...b.metadata, creationTimestamp: minutesAgo(minutes) } };
 }
 
-/** A waiting backup of PVC `pvc` created `minutes` ago. */
+/** A waiting backup of PVC `pvcName` created `minutes` ago. */
 const waiting = (name: string, pvcName: string, minutes: number, ns = 'apps') => created(backup(name, { pvc: pvcName }, {}, ns), minutes);
 const running = (name: string, pvcName: string, ns = 'apps') => created(backup(name, { pvc: pvcName }, { status: RUNNING }, ns), 10);
-const names = (tickets: readonly ConfigMap[]) => tickets.map((t) => t.data?.['pvcbackup']).sort();
+const finished = (name: string, pvcName: string) => created(backup(name, { pvc: pvcName }, { status: DONE }), 9);
+const holders = (tickets: readonly ConfigMap[], kind: 'volume' | 'slot') =>
+  tickets
+    .filter((t) => ticketKind(t) === kind)
+    .map((t) => (t.data?.['pvcbackup'] ?? '').split('/')[1])
+    .sort();
 
 describe('backup queue: admission', () => {
-  const cases: { name: string; backups: PVCBackup[]; held?: PVCBackup[]; env?: Record<string, string>; tickets: string[]; admitted: number }[] = [
-    { name: 'admits the oldest waiting backups up to the limit', backups: [waiting('c', 'pc', 1), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, tickets: ['a', 'b'], admitted: 2 },
-    { name: 'running backups take slots, with or without a ticket seen', backups: [running('r', 'pr'), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, tickets: ['a'], admitted: 1 },
-    { name: 'a held ticket of an unfinished backup is kept and counts', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], held: [waiting('b', 'pb', 2)], tickets: ['b'], admitted: 0 },
-    { name: 'the ticket of a finished backup is dropped and its slot given on', backups: [created(backup('done', { pvc: 'pd' }, { status: DONE }), 9), waiting('a', 'pa', 3)], held: [backup('done', { pvc: 'pd' })], tickets: ['a'], admitted: 1 },
-    { name: 'the ticket of a backup no longer among the unfinished ones is dropped', backups: [waiting('a', 'pa', 3)], held: [backup('gone', { pvc: 'pg' })], tickets: ['a'], admitted: 1 },
-    { name: 'one backup of a PVC at a time; a backup of another PVC goes past the second', backups: [waiting('a1', 'pa', 3), waiting('a2', 'pa', 2), waiting('b', 'pb', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, tickets: ['a1', 'b'], admitted: 2 },
-    { name: 'a PVC with a running backup admits none of its waiting ones', backups: [running('r', 'pa'), waiting('a', 'pa', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, tickets: [], admitted: 0 },
-    { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, tickets: ['a'], admitted: 1 },
-    { name: 'without a limit every PVC gets one', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2), waiting('c', 'pc', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '0' }, tickets: ['a', 'b', 'c'], admitted: 3 },
-    { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, tickets: [], admitted: 0 },
-    { name: 'ties in age are broken by namespace and name', backups: [waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, tickets: ['a'], admitted: 1 },
+  const cases: { name: string; backups: PVCBackup[]; volumes?: PVCBackup[]; slots?: PVCBackup[]; env?: Record<string, string>; wantVolumes: string[]; wantSlots: string[] }[] = [
+    { name: 'reserves the volumes of the oldest waiting backups up to the limit, slots not yet', backups: [waiting('c', 'pc', 1), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a', 'b'], wantSlots: [] },
+    { name: 'gives slots to backups whose volume ticket it has seen', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], volumes: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a', 'b'], wantSlots: ['a', 'b'] },
+    { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a'], wantSlots: [] },
+    { name: 'a running backup without a slot seen keeps a volume holder from getting one', backups: [running('r', 'pr'), waiting('a', 'pa', 3)], volumes: [waiting('a', 'pa', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, wantVolumes: ['a'], wantSlots: [] },
+    { name: 'held tickets of an unfinished backup are kept and count', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], volumes: [waiting('b', 'pb', 2)], slots: [waiting('b', 'pb', 2)], wantVolumes: ['b'], wantSlots: ['b'] },
+    { name: 'the tickets of a finished backup are dropped, its slot name not reused until it is gone', backups: [finished('done', 'pd'), waiting('a', 'pa', 3)], volumes: [finished('done', 'pd'), waiting('a', 'pa', 3)], slots: [finished('done', 'pd')], wantVolumes: ['a'], wantSlots: [] },
+    { name: 'a free slot name goes to the next volume holder', backups: [finished('done', 'pd'), waiting('a', 'pa', 3)], volumes: [waiting('a', 'pa', 3)], wantVolumes: ['a'], wantSlots: ['a'] },
+    { name: 'the tickets of a backup no longer among the unfinished ones are dropped', backups: [waiting('a', 'pa', 3)], volumes: [backup('gone', { pvc: 'pg' })], slots: [backup('gone', { pvc: 'pg' })], wantVolumes: ['a'], wantSlots: [] },
+    { name: 'one backup of a PVC at a time; a backup of another PVC goes past the second', backups: [waiting('a1', 'pa', 3), waiting('a2', 'pa', 2), waiting('b', 'pb', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a1', 'b'], wantSlots: [] },
+    { name: 'a PVC with a running backup reserves for none of its waiting ones', backups: [running('r', 'pa'), waiting('a', 'pa', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: [], wantSlots: [] },
+    { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: ['a'], wantSlots: [] },
+    { name: 'without a limit every PVC gets its volume and no slots exist', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2), waiting('c', 'pc', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '0' }, wantVolumes: ['a', 'b', 'c'], wantSlots: [] },
+    { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: [], wantSlots: [] },
+    { name: 'ties in age are broken by namespace and name', backups: [waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, wantVolumes: ['a'], wantSlots: [] },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const admission = admitBackups(c.backups, (c.held ?? []).map(slotTicket), testConfig(c.env));
-      assert.deepEqual(names(admission.tickets), c.tickets);
-      assert.equal(admission.admitted.length, c.admitted);
+      const held = [...(c.volumes ?? []).map(volumeTicket), ...(c.slots ?? []).map((b, i) => slotTicket(b, i, QUEUE_NS))];
+      const admission = admitBackups(c.backups, held, testConfig(c.env), QUEUE_NS);
+      assert.deepEqual(holders(admission.tickets, 'volume'), c.wantVolumes);
+      assert.deepEqual(holders(admission.tickets, 'slot'), c.wantSlots);
     });
   }
 
-  it('a ticket made but not observed yet is made again for the same backup (a repeated sync changes nothing)', () => {
+  it('a repeated sync changes nothing; an observed reservation turns into a slot, then nothing changes', () => {
     const backups = [waiting('a', 'pa', 3), waiting('b', 'pb', 2), waiting('c', 'pc', 1)];
     const config = testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
-    const first = admitBackups(backups, [], config);
-    assert.deepEqual(admitBackups(backups, [], config).tickets, first.tickets);
-    const observed = admitBackups(backups, first.tickets, config);
-    assert.deepEqual(observed.tickets, first.tickets);
-    assert.equal(observed.admitted.length, 0);
+    const first = admitBackups(backups, [], config, QUEUE_NS);
+    assert.deepEqual(admitBackups(backups, [], config, QUEUE_NS).tickets, first.tickets);
+    assert.deepEqual(first.reserved, ['apps/a', 'apps/b']);
+    const second = admitBackups(backups, first.tickets, config, QUEUE_NS);
+    assert.deepEqual(second.admitted, ['apps/a', 'apps/b']);
+    const third = admitBackups(backups, second.tickets, config, QUEUE_NS);
+    assert.deepEqual(third.tickets, second.tickets);
+    assert.deepEqual([third.admitted, third.reserved], [[], []]);
   });
+});
 
-  it('never holds more slots than the limit while backups start and finish', () => {
-    const config = testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '3' });
-    let backups = Array.from({ length: 20 }, (_, i) => waiting(`b${String(i).padStart(2, '0')}`, `p${i % 7}`, 30 - i));
-    let tickets: ConfigMap[] = [];
-    const started = new Set<string>();
-    for (let round = 0; round < 40 && started.size < 20; round += 1) {
-      tickets = admitBackups(backups, tickets, config).tickets;
-      const holding = new Set(tickets.map((t) => t.data?.['pvcbackup']));
-      const active = backups.filter((b) => holding.has(b.metadata.name) || (b.status?.phase === 'Running' && b.status.result === undefined));
-      assert.ok(active.length <= 3, `round ${round}: ${active.length} slots taken`);
-      const volumes = active.map((b) => (b.spec as { pvc: string }).pvc);
-      assert.equal(new Set(volumes).size, volumes.length, `round ${round}: two backups of one PVC`);
-      // Every ticketed backup starts; every running one finishes a round later.
-      backups = backups.map((b) => {
-        if (b.status?.phase === 'Running' && b.status.result === undefined) return { ...b, status: DONE };
-        if (holding.has(b.metadata.name) && b.status === undefined) return (started.add(b.metadata.name), { ...b, status: RUNNING });
-        return b;
-      });
-    }
-    assert.equal(started.size, 20, 'every backup got its turn');
-  });
+/** A seeded generator, so a failing interleaving can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+interface Stored {
+  ticket: ConfigMap;
+  uid: number;
+}
+const keyOf = (t: KubeObject) => `${t.metadata.namespace ?? ''}/${t.metadata.name}`;
+
+/**
+ * The API server and Metacontroller as the queue meets them: a create of an existing name is
+ * swallowed and changes nothing (OnDelete), a delete carries the observed UID as precondition, and
+ * every informer of a reader sees a snapshot of the past, never older than the one it saw last.
+ */
+class Cluster {
+  tickets = new Map<string, Stored>();
+  backups: PVCBackup[];
+  private history: { tickets: Map<string, Stored>; backups: PVCBackup[] }[] = [];
+  private seen = new Map<string, number>();
+  private nextUid = 1;
+  maxRunning = 0;
+  sameVolumeOverlap = 0;
+  private readonly next: () => number;
+  private readonly maxLag: number;
+  constructor(backups: PVCBackup[], next: () => number, maxLag: number) {
+    this.backups = backups;
+    this.next = next;
+    this.maxLag = maxLag;
+    this.record();
+  }
+  record(): void {
+    this.history.push({ tickets: new Map(this.tickets), backups: this.backups });
+    const live = this.backups.filter((b) => b.status?.phase === 'Running' && b.status.result === undefined);
+    this.maxRunning = Math.max(this.maxRunning, live.length);
+    const volumes = live.map((b) => (b.spec as { pvc: string }).pvc);
+    if (new Set(volumes).size < volumes.length) this.sameVolumeOverlap += 1;
+  }
+  /** What a reader sees: each kind from its own informer, so tickets and backups lag apart. */
+  view(reader: string): { tickets: Map<string, Stored>; backups: PVCBackup[] } {
+    return { tickets: this.snapshot(`${reader} tickets`).tickets, backups: this.snapshot(`${reader} backups`).backups };
+  }
+  private snapshot(informer: string) {
+    const newest = this.history.length - 1;
+    const oldest = Math.max(this.seen.get(informer) ?? 0, newest - this.maxLag);
+    const at = oldest + Math.floor(this.next() * (newest - oldest + 1));
+    this.seen.set(informer, at);
+    return this.history[at] as { tickets: Map<string, Stored>; backups: PVCBackup[] };
+  }
+  apply(observed: Map<string, Stored>, desired: ConfigMap[]): void {
+    const wanted = new Set(desired.map(keyOf));
+    for (const [key, stored] of observed) if (!wanted.has(key) && this.tickets.get(key)?.uid === stored.uid) this.tickets.delete(key);
+    for (const t of desired) if (!this.tickets.has(keyOf(t))) this.tickets.set(keyOf(t), { ticket: t, uid: this.nextUid++ });
+    this.record();
+  }
+  update(name: string, change: (b: PVCBackup) => PVCBackup): void {
+    this.backups = this.backups.map((b) => (b.metadata.name === name ? change(b) : b));
+    this.record();
+  }
+}
+
+describe('backup queue: lagging views never let more than the limit run', () => {
+  for (const [limit, seeds] of [[1, 150], [3, 100]] as const) {
+    it(`limit ${limit}: ${seeds} interleavings of 12 backups over 6 PVCs, views up to 6 changes behind`, () => {
+      const config = testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: String(limit) });
+      let maxRunning = 0;
+      let overlaps = 0;
+      let startsCounted = 0;
+      for (let seed = 1; seed <= seeds; seed += 1) {
+        const next = random(seed);
+        // Equal creation times, as for backups of one schedule slot, arriving in a random order, so a
+        // later view can hold a backup sorting ahead of those an earlier one admitted.
+        const arriving = Array.from({ length: 12 }, (_, i) => waiting(`b${String(i).padStart(2, '0')}`, `p${i % 6}`, 1)).sort(() => next() - 0.5);
+        const cluster = new Cluster([], next, 6);
+        const starts = new Map<string, number>();
+        for (let step = 0; step < 5000 && (arriving.length > 0 || cluster.backups.some((b) => b.status?.result === undefined)); step += 1) {
+          const roll = next();
+          if (roll < 0.1 && arriving.length > 0) {
+            cluster.backups = [...cluster.backups, arriving.pop() as PVCBackup];
+            cluster.record();
+          } else if (roll < 0.35) {
+            const view = cluster.view('queue');
+            const held = [...view.tickets.values()].map((s) => s.ticket);
+            cluster.apply(view.tickets, admitBackups(view.backups, held, config, QUEUE_NS).tickets);
+          } else {
+            const me = cluster.backups[Math.floor(next() * cluster.backups.length)];
+            if (me === undefined || me.status?.result !== undefined) continue;
+            if (me.status?.phase === 'Running') {
+              if (roll > 0.8) cluster.update(me.metadata.name, (b) => ({ ...b, status: DONE }));
+              continue;
+            }
+            const tickets = [...cluster.view(`backup ${me.metadata.name}`).tickets.values()].map((s) => s.ticket);
+            const volume = tickets.find((t) => t.metadata.namespace === 'apps' && t.metadata.name === volumeTicketName((me.spec as { pvc: string }).pvc));
+            const slots = tickets.filter((t) => ticketKind(t) === 'slot');
+            if (claimSlot(me, volume, slots, config).granted) {
+              starts.set(me.metadata.name, (starts.get(me.metadata.name) ?? 0) + 1);
+              cluster.update(me.metadata.name, (b) => ({ ...b, status: RUNNING }));
+            }
+          }
+        }
+        assert.ok(cluster.backups.every((b) => b.status?.result !== undefined), `seed ${seed}: every backup got its turn: ${cluster.backups.map((b) => `${b.metadata.name}:${b.status?.phase ?? '-'}`).join(' ')} tickets ${[...cluster.tickets.keys()].join(' ')} ${[...cluster.tickets.values()].map((s) => s.ticket.data?.['pvcbackup']).join(' ')}`);
+        assert.ok([...starts.values()].every((n) => n === 1), `seed ${seed}: a backup started twice`);
+        assert.ok([...cluster.tickets.values()].every((s) => ticketHolder(s.ticket) !== ''));
+        maxRunning = Math.max(maxRunning, cluster.maxRunning);
+        overlaps += cluster.sameVolumeOverlap;
+        startsCounted += starts.size;
+      }
+      assert.equal(startsCounted, 12 * seeds, 'every backup started exactly once');
+      assert.equal(overlaps, 0, 'two backups of one PVC ran at once');
+      assert.ok(maxRunning <= limit, `${maxRunning} backups ran at once, limit ${limit}`);
+      assert.equal(maxRunning, limit, 'the limit was reached, so the test can fail');
+    });
+  }
 });
 
 describe('backup queue: hook', () => {
   const controller = { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'DecoratorController', metadata: { name: 'backsnap-backup-queue' } };
   const queueSync = (related: KubeObject[], attachments: KubeObject[], env: Record<string, string> = {}) =>
-    post<DecoratorSyncResponse>(testApp(testConfig(env)), '/hooks/backup-queue/sync', { controller, object: namespace('backsnap'), attachments: { 'ConfigMap.v1': {}, ...groups(attachments) }, related: groups(related), finalizing: false });
+    post<DecoratorSyncResponse>(testApp(testConfig(env)), '/hooks/backup-queue/sync', { controller, object: namespace(QUEUE_NS), attachments: { 'ConfigMap.v1': {}, ...groups(attachments) }, related: groups(related), finalizing: false });
 
-  it('answers with the tickets only: next to each backup, named by its UID, changing nothing on the Namespace', async () => {
-    const answer = await queueSync([waiting('a', 'pa', 3, 'team-a'), running('r', 'pr')], [], { BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
-    assert.deepEqual(Object.keys(answer), ['attachments']);
-    assert.deepEqual(answer.attachments.map((t) => `${t.metadata.namespace}/${t.metadata.name}`), ['team-a/backup-slot-uid-team-a-a']);
+  it('answers with the tickets only: the volume ticket next to the backup, slots in its own Namespace', async () => {
+    const a = waiting('a', 'pa', 3, 'team-a');
+    const reserved = await queueSync([a, running('r', 'pr')], [], { BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
+    assert.deepEqual(Object.keys(reserved), ['attachments']);
+    assert.deepEqual(reserved.attachments.map(keyOf), ['team-a/backup-volume-pa']);
+    const admitted = await queueSync([a, running('r', 'pr')], [volumeTicket(a)], { BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
+    assert.deepEqual(admitted.attachments.map(keyOf), [`${QUEUE_NS}/backup-slot-0`, 'team-a/backup-volume-pa']);
   });
 });
 
 describe('backup gate in the PVCBackup sync', () => {
-  const decide = (me: PVCBackup, others: PVCBackup[], ticket: boolean, env: Record<string, string> = {}) =>
-    post<Answer>(testApp(testConfig(env)), '/hooks/pvcbackup/sync', syncRequest(me, [], [pvc('data'), ...others, ...(ticket ? [slotTicket(me)] : [])], BACKUP_CHILD_GROUPS));
-  const reason = (a: Answer) => a.status.conditions?.find((c) => c.type === 'Ready')?.reason;
   const me = waiting('me', 'data', 1);
-  const cases: { name: string; others: PVCBackup[]; ticket: boolean; starts: boolean; reason?: string }[] = [
-    { name: 'starts with its ticket', others: [], ticket: true, starts: true },
-    { name: 'waits without one, however idle the cluster looks', others: [], ticket: false, starts: false, reason: 'WaitingForSlot' },
-    { name: 'with a ticket, still waits for a running backup of the same PVC', others: [running('earlier', 'data')], ticket: true, starts: false, reason: 'WaitingForSameVolume' },
-    { name: 'with a ticket, an older waiting backup of the same PVC goes first', others: [waiting('older', 'data', 5)], ticket: true, starts: false, reason: 'WaitingForSameVolume' },
-    { name: 'a younger backup of the same PVC does not block', others: [waiting('younger', 'data', 0)], ticket: true, starts: true },
-    { name: 'a finished backup of the same PVC does not block', others: [created(backup('old', { pvc: 'data' }, { status: DONE }), 9)], ticket: true, starts: true },
-    { name: 'a same-named PVC in another namespace is another volume', others: [running('earlier', 'data', 'team-b')], ticket: true, starts: true },
+  const other = waiting('other', 'data', 5);
+  const decide = (tickets: ConfigMap[], env: Record<string, string> = {}) =>
+    post<Answer>(testApp(testConfig(env)), '/hooks/pvcbackup/sync', syncRequest(me, [], [pvc('data'), ...tickets], BACKUP_CHILD_GROUPS));
+  const reason = (a: Answer) => a.status.conditions?.find((c) => c.type === 'Ready')?.reason;
+  const cases: { name: string; tickets: ConfigMap[]; env?: Record<string, string>; starts: boolean; reason?: string; message?: RegExp }[] = [
+    { name: 'starts with its volume and a slot', tickets: admissionTickets(me), starts: true },
+    { name: 'waits without tickets, however idle the cluster looks', tickets: [], starts: false, reason: 'WaitingForSlot', message: /waiting for the backup queue \(DecoratorController backsnap-backup-queue; at most 1 backups run at once\)/ },
+    { name: 'with its volume but no slot, waits next in line', tickets: [volumeTicket(me)], starts: false, reason: 'WaitingForSlot', message: /next in line/ },
+    { name: 'a slot of another backup is not its own', tickets: [volumeTicket(me), slotTicket(other, 0, QUEUE_NS)], starts: false, reason: 'WaitingForSlot' },
+    { name: 'with a slot, waits while another backup holds the volume', tickets: [volumeTicket(other), slotTicket(me, 0, QUEUE_NS)], starts: false, reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
+    { name: 'without a limit, the volume is enough', tickets: [volumeTicket(me)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '0' }, starts: true },
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const answer = await decide(me, c.others, c.ticket);
+      const answer = await decide(c.tickets, c.env);
       assert.equal(answer.status.phase, c.starts ? 'Running' : 'Pending');
       assert.equal(answer.children.length, c.starts ? 2 : 0);
       if (c.reason !== undefined) assert.equal(reason(answer), c.reason);
+      if (c.message !== undefined) assert.match(answer.status.message ?? '', c.message);
       if (!c.starts) assert.ok((answer.resyncAfterSeconds ?? 0) > 0, 'a waiting backup is looked at again');
     });
   }
-
-  it('says which controller hands out slots while it waits', async () => {
-    const answer = await decide(me, [], false, { BACKSNAP_MAX_RUNNING_BACKUPS: '3' });
-    assert.match(answer.status.message ?? '', /backsnap-backup-queue; at most 3 backups run at once/);
-  });
 });

@@ -1,12 +1,11 @@
 // Contract tests of POST /hooks/pvcbackup/sync: every phase of the backup state machine and its
 // failure paths, through the real route with Metacontroller v2 payloads.
 import assert from 'node:assert/strict';
-import { slotTicket } from '../../src/backup/admission.ts';
 import { describe, it } from 'node:test';
 import type { Job, KubeObject, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../../src/kube/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
-import {
+import { admissionTickets,
   BACKUP_CHILD_GROUPS, BACKUP_SUMMARY, NOW, SECRET_VALUES, backup, finishedJob, minutesAgo, pvc, readySnapshot, syncRequest, terminatedPod, testApp, testConfig,
 } from '../support/fixtures.ts';
 import { World } from '../support/world.ts';
@@ -18,7 +17,7 @@ const app = testApp();
 
 /** With the backup's slot ticket, as once the queue admitted it (test/contract/pvcbackup-queue.test.ts). */
 function request(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')]) {
-  return syncRequest(parent, children, [...related, slotTicket(parent)], BACKUP_CHILD_GROUPS);
+  return syncRequest(parent, children, [...related, ...admissionTickets(parent)], BACKUP_CHILD_GROUPS);
 }
 
 async function sync(parent: PVCBackup, children: KubeObject[] = [], related: KubeObject[] = [pvc('data')], application = app): Promise<Answer> {
@@ -40,7 +39,7 @@ function condition(answer: Answer, type: string) {
 
 /** The backup `nightly` of PVC `data`, first synced ten minutes before NOW. */
 function backupWorld(parent = backup('nightly', { pvc: 'data' }, { metadata: { ...backup('nightly', {}).metadata, creationTimestamp: minutesAgo(11) } })) {
-  return new World<PVCBackup, PVCBackupStatus>(URL, parent, BACKUP_CHILD_GROUPS, [pvc('data'), slotTicket(parent)], testConfig(), new Date(NOW.getTime() - 10 * 60_000));
+  return new World<PVCBackup, PVCBackupStatus>(URL, parent, BACKUP_CHILD_GROUPS, [pvc('data'), ...admissionTickets(parent)], testConfig(), new Date(NOW.getTime() - 10 * 60_000));
 }
 
 /** A backup whose restic Job was just created. */

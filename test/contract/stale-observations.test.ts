@@ -5,14 +5,13 @@
 // No stale answer may bring back a child that was deleted, create a second Job, or take back a
 // result that was already stored.
 import assert from 'node:assert/strict';
-import { slotTicket } from '../../src/backup/admission.ts';
 import { describe, it } from 'node:test';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import type { Job, KubeObject, VolumeSnapshot } from '../../src/kube/types.ts';
 import type { PVCRestore } from '../../src/restore/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
 import type { PVCRestoreStatus } from '../../src/schema/pvcrestore.ts';
-import {
+import { admissionTickets,
   BACKUP_CHILD_GROUPS, BACKUP_SUMMARY, NOW, RESTORE_CHILD_GROUPS, backup, finishedJob, minutesAgo, namespace, pvc, readySnapshot, restore, terminatedPod, testConfig,
 } from '../support/fixtures.ts';
 import type { SyncAnswer } from '../support/hooks.ts';
@@ -78,7 +77,7 @@ const BACKUP_UID = 'uid-apps-nightly';
 const RESTORE_UID = 'uid-restore-apps-back';
 
 function backupWorld(related: KubeObject[] = [pvc('data')], parent: PVCBackup = backup('nightly', { pvc: 'data' }, { metadata: { ...backup('nightly', {}).metadata, creationTimestamp: minutesAgo(31) } })): AnyWorld {
-  return new World(BACKUP_URL, parent, BACKUP_CHILD_GROUPS, [...related, slotTicket(parent)], testConfig(), START) as unknown as AnyWorld;
+  return new World(BACKUP_URL, parent, BACKUP_CHILD_GROUPS, [...related, ...admissionTickets(parent)], testConfig(), START) as unknown as AnyWorld;
 }
 
 function restoreWorld(parent: PVCRestore, related: KubeObject[]): AnyWorld {
@@ -101,7 +100,7 @@ const scenarios: { name: string; world: () => AnyWorld; events: Event[]; result:
   {
     name: 'backup waits for another one of the same PVC',
     world: () => backupWorld([pvc('data'), backup('earlier', { pvc: 'data' }, { status: { phase: 'Running', startedAt: minutesAgo(40) } })]),
-    events: [later(30_000), (w) => void (w.related = [pvc('data'), slotTicket(w.parent as PVCBackup)]), snapshotReady, jobDone('Complete', BACKUP_UID, BACKUP_SUMMARY)],
+    events: [later(30_000), (w) => void (w.related = [pvc('data'), ...admissionTickets(w.parent as PVCBackup)]), snapshotReady, jobDone('Complete', BACKUP_UID, BACKUP_SUMMARY)],
     result: 'Succeeded',
     jobs: 1,
   },

@@ -13,24 +13,31 @@ function fresh(name: string) {
   return object;
 }
 
-/** The slot ticket of a backup as the backup queue's DecoratorController stores it. */
-function ticketOf(parent: { metadata: Record<string, unknown> }) {
+/** A ticket of the backup queue as its DecoratorController stores it. */
+function ticketOf(parent: { metadata: Record<string, unknown> }, kind: 'volume' | 'slot', name: string, namespace: string) {
   const uid = String(parent.metadata['uid']);
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: `backup-slot-${uid}`,
-      namespace: parent.metadata['namespace'],
-      uid: '5d7c1f0e-2b1a-4c3e-9f4d-0a1b2c3d4e5f',
-      resourceVersion: '4242',
+      name,
+      namespace,
+      uid: kind === 'volume' ? '5d7c1f0e-2b1a-4c3e-9f4d-0a1b2c3d4e5f' : '6e8d2a1f-3c2b-4d4f-8a5e-1b2c3d4e5f60',
+      resourceVersion: kind === 'volume' ? '4242' : '4243',
       creationTimestamp: '2026-11-29T07:23:59Z',
-      labels: { 'app.kubernetes.io/managed-by': 'backsnap-ts', 'app.kubernetes.io/part-of': 'backsnap', 'app.kubernetes.io/component': 'backsnap-backup-queue', 'backsnap.skyb.it/run-uid': uid },
+      labels: { 'app.kubernetes.io/managed-by': 'backsnap-ts', 'app.kubernetes.io/part-of': 'backsnap', 'app.kubernetes.io/component': 'backsnap-backup-queue', 'backsnap.skyb.it/ticket': kind, 'backsnap.skyb.it/run-uid': uid },
       annotations: { 'metacontroller.k8s.io/decorator-controller': 'backsnap-backup-queue' },
       ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: 'backsnap', uid: '0f9e8d7c-6b5a-4938-2716-151413121110', controller: true, blockOwnerDeletion: true }],
     },
-    data: { pvcbackup: parent.metadata['name'] },
+    data: { pvcbackup: `${String(parent.metadata['namespace'])}/${String(parent.metadata['name'])}` },
   };
+}
+
+/** The tickets that let a backup start: its PVC's volume and slot 0. */
+function ticketsOf(parent: { metadata: Record<string, unknown>; spec?: unknown }) {
+  const pvc = String((parent.spec as { pvc?: unknown } | undefined)?.pvc ?? '');
+  const tickets = [ticketOf(parent, 'volume', `backup-volume-${pvc}`, String(parent.metadata['namespace'])), ticketOf(parent, 'slot', 'backup-slot-0', 'backsnap')];
+  return Object.fromEntries(tickets.map((t) => [key(t), t]));
 }
 
 function key(o: { metadata: Record<string, unknown> }): string {
@@ -48,8 +55,7 @@ export const GOLDEN_CASES: { name: string; url: string; body: () => unknown }[] 
       related: {
         'PersistentVolumeClaim.v1': { [key(captured('pvc'))]: captured('pvc') },
         'Pod.v1': {},
-        'PVCBackup.backsnap.skyb.it/v1alpha1': {},
-        'ConfigMap.v1': { [key(ticketOf(fresh('pvcbackup-started')))]: ticketOf(fresh('pvcbackup-started')) },
+        'ConfigMap.v1': ticketsOf(fresh('pvcbackup-started')),
       },
       finalizing: false,
     }),
@@ -61,7 +67,7 @@ export const GOLDEN_CASES: { name: string; url: string; body: () => unknown }[] 
       controller: controller('DecoratorController', 'backsnap-backup-queue'),
       object: captured('namespace'),
       attachments: { 'ConfigMap.v1': {} },
-      // The started backup with its status dropped: one waiting backup, admitted.
+      // The started backup with its status dropped: one waiting backup, its volume reserved.
       related: { 'PVCBackup.backsnap.skyb.it/v1alpha1': { [key(captured('pvcbackup-started'))]: fresh('pvcbackup-started') } },
       finalizing: false,
     }),
