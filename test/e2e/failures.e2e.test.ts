@@ -2,6 +2,7 @@
 // (nothing hangs), and a cluster-wide limit of one running backup holds.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { waitFor } from '../env/processes.ts';
 import { RESTIC_PASSWORD, startStack, type Stack } from './stack.ts';
 import {
   type Backup, createBackup, createNamespace, createPvc, finished, keepLogsOfFailures, runInVolume, verifyAndStop,
@@ -67,5 +68,8 @@ describe('failures and the concurrency limit', () => {
       const current = intervals[i];
       assert.ok(previous !== undefined && current !== undefined && current[0] >= previous[1], `backups overlap: ${JSON.stringify(intervals)}`);
     }
+    // Every ticket goes once its backup finished: none is left to hold a volume or a slot.
+    const tickets = '/api/v1/configmaps?labelSelector=app.kubernetes.io%2Fcomponent%3Dbacksnap-backup-queue';
+    await waitFor('the backup queue to drop its tickets', async () => ((await stack.kube.list(tickets)).items.length === 0 ? true : undefined), { timeoutMs: 60_000 });
   });
 });
