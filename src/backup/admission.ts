@@ -1,22 +1,26 @@
 // The backup queue: which waiting PVCBackups may start, so that at most `maxRunningBackups` run
 // cluster-wide and never two of one PVC. It is decided in one place, the sync of a
 // DecoratorController on the operator's Namespace (metacontroller/backup-queue.yaml), which sees
-// every unfinished PVCBackup once, and handed out as tickets (ConfigMaps) that a backup's own sync
-// selects: a volume ticket `backup-volume-<pvc>` next to the backup, and a slot ticket
-// `backup-slot-<i>`, i < the limit, in the queue's Namespace. A backup starts only when it sees
-// both naming it.
+// every unfinished PVCBackup once, and handed out as tickets (ConfigMaps), one step per queue sync:
+// 1. a volume ticket `backup-volume-<pvc>` next to the backup,
+// 2. once the queue sees that, a slot ticket `backup-slot-<i>`, i < the limit, in its Namespace,
+// 3. once it sees both, an admission ticket `backup-admitted-<uid>` next to the backup, the only
+//    ticket the backup's own sync needs (src/backup/queue.ts): it relates its own, so no backup is
+//    re-synced when another one's tickets change.
 //
-// Exclusion comes from the API server, not from the queue's view: a ticket's name is the thing it
-// grants, so two tickets for one PVC or for one slot cannot exist at once. Metacontroller creates a
-// missing attachment and swallows AlreadyExists, never rewrites one (updateStrategy OnDelete), and
-// deletes with the observed UID as precondition. So when a lagging view asks for a ticket that is
-// already held by another backup, the holder keeps it; and a ticket is dropped only when its
-// backup is seen finished or gone from the unfinished set (informers only move forward), and its
-// name is reused only once it is no longer observed at all.
+// Exclusion comes from the API server, not from the queue's view: the names of volume and slot
+// tickets are the thing they grant, so two tickets for one PVC or one slot cannot exist at once.
+// Metacontroller creates a missing attachment and swallows AlreadyExists, never rewrites one
+// (updateStrategy OnDelete), and deletes with the observed UID as precondition. So when a lagging
+// view asks for a ticket another backup holds, the holder keeps it. A ticket is dropped only when
+// its backup is seen finished or gone from the unfinished set (informers only move forward), and a
+// name is handed on only once it is no longer observed at all. An admission ticket is made only
+// after both of the backup's tickets were seen, and they stay until it finished: every backup that
+// starts holds a PVC and a slot of its own.
 //
-// A backup gets its slot only after the queue has seen its volume ticket: a slot holder can then
-// always start, so a slot held by one backup and the volume by another can never wait on each
-// other. A volume ticket without a slot reserves a place within the limit.
+// Slots go only to holders of a volume ticket: a slot holder can always go on, so a slot held by
+// one backup and the volume by another never wait on each other. A volume ticket without a slot
+// reserves a place within the limit.
 import { namespaceInScope, type Config } from '../config.ts';
 import type { ConfigMap } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL, TICKET_LABEL } from '../labels.ts';
@@ -24,7 +28,7 @@ import { hasStarted } from '../run/lifecycle.ts';
 import { pvcLabelValue } from './labels-hook.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
-export type TicketKind = 'volume' | 'slot';
+export type TicketKind = 'volume' | 'slot' | 'admitted';
 
 export function volumeTicketName(pvc: string): string {
   return `backup-volume-${pvcLabelValue(pvc)}`;
@@ -34,8 +38,10 @@ export function slotTicketName(index: number): string {
   return `backup-slot-${index}`;
 }
 
-/** Labels that select the slot tickets, wherever the queue keeps them. */
-export const SLOT_TICKET_LABELS = { 'app.kubernetes.io/component': BACKUP_QUEUE_CONTROLLER, [TICKET_LABEL]: 'slot' } as const;
+/** UIDs are never reused, names of PVCBackups are. */
+export function admissionTicketName(uid: string): string {
+  return `backup-admitted-${uid}`;
+}
 
 function ticket(kind: TicketKind, name: string, namespace: string, backup: PVCBackup): ConfigMap {
   const uid = backup.metadata.uid ?? '';
@@ -57,9 +63,14 @@ export function slotTicket(backup: PVCBackup, index: number, namespace: string):
   return ticket('slot', slotTicketName(index), namespace, backup);
 }
 
+/** The ticket that lets the backup start, next to it. */
+export function admissionTicket(backup: PVCBackup): ConfigMap {
+  return ticket('admitted', admissionTicketName(backup.metadata.uid ?? ''), backup.metadata.namespace ?? '', backup);
+}
+
 export function ticketKind(t: ConfigMap): TicketKind | undefined {
   const kind = t.metadata.labels?.[TICKET_LABEL];
-  return kind === 'volume' || kind === 'slot' ? kind : undefined;
+  return kind === 'volume' || kind === 'slot' || kind === 'admitted' ? kind : undefined;
 }
 
 /** The UID of the backup a ticket was made for. */
@@ -112,10 +123,12 @@ const ticketOrder = (a: ConfigMap, b: ConfigMap) => (`${a.metadata.namespace ?? 
 export interface Admission {
   /** Every ticket the queue holds now, kept and new, in a stable order. */
   tickets: ConfigMap[];
-  /** Backups given their slot by this decision: they may start. */
-  admitted: string[];
-  /** Backups given their volume ticket by this decision: next in line for a slot. */
+  /** Backups given their volume ticket by this decision. */
   reserved: string[];
+  /** Backups given a slot by this decision. */
+  slotted: string[];
+  /** Backups given their admission ticket by this decision: they may start. */
+  admitted: string[];
   running: number;
   /** Waiting backups with no ticket yet. */
   waiting: number;
@@ -130,54 +143,58 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   const limit = config.maxRunningBackups;
   const unfinished = new Map(backups.filter((b) => !isFinished(b) && b.metadata.uid !== undefined).map((b) => [b.metadata.uid ?? '', b]));
   const kept = held.filter((t) => ticketKind(t) !== undefined && unfinished.has(ticketHolder(t)));
-  const withSlot = new Set(kept.filter((t) => ticketKind(t) === 'slot').map(ticketHolder));
-  const withVolume = new Set(kept.filter((t) => ticketKind(t) === 'volume').map(ticketHolder));
-  // A volume is busy while a backup of it holds its ticket or runs (with or without a ticket seen).
-  const busyVolumes = new Set([...unfinished.values()].filter((b) => withVolume.has(b.metadata.uid ?? '') || isRunning(b)).map(volumeOf));
-  // Places within the limit: held slots, running backups, and volume tickets waiting for a slot.
-  const claims = new Set([...unfinished].filter(([uid, b]) => withSlot.has(uid) || withVolume.has(uid) || isRunning(b)).map(([uid]) => uid));
+  const holding = (kind: TicketKind) => new Set(kept.filter((t) => ticketKind(t) === kind).map(ticketHolder));
+  const [withVolume, withSlot, withAdmission] = [holding('volume'), holding('slot'), holding('admitted')];
+  // A dropped ticket's name stays taken until Metacontroller has deleted it: a name dropped and
+  // desired again in one answer would neither be deleted nor, under OnDelete, rewritten.
+  const observedNames = new Set(held.map((t) => `${t.metadata.namespace ?? ''}/${t.metadata.name}`));
   const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config)).sort(byQueueOrder);
   const tickets = kept.flatMap((t) => {
     const [kind, holder] = [ticketKind(t), unfinished.get(ticketHolder(t))];
     return kind === undefined || holder === undefined ? [] : [ticket(kind, t.metadata.name, t.metadata.namespace ?? '', holder)];
   });
+  const uidOf = (b: PVCBackup) => b.metadata.uid ?? '';
 
-  const admitted: PVCBackup[] = [];
+  // 3. Admission for the backups seen holding their volume and, under a limit, a slot.
+  const admitted = waiting.filter((b) => withVolume.has(uidOf(b)) && (limit === 0 || withSlot.has(uidOf(b))) && !withAdmission.has(uidOf(b)));
+  tickets.push(...admitted.map(admissionTicket));
+
+  // 2. Slots for volume holders, while slot names are free and running backups leave room.
+  const slotted: PVCBackup[] = [];
   if (limit > 0) {
-    // A dropped ticket's name stays taken until Metacontroller has deleted it: OnDelete never
-    // rewrites it for another backup.
-    const observedNames = new Set(held.filter((t) => ticketKind(t) === 'slot').map((t) => t.metadata.name));
-    const freeNames = Array.from({ length: limit }, (_, i) => i).filter((i) => !observedNames.has(slotTicketName(i)));
-    let inUse = [...unfinished.values()].filter((b) => withSlot.has(b.metadata.uid ?? '') || isRunning(b)).length;
+    const freeNames = Array.from({ length: limit }, (_, i) => i).filter((i) => !observedNames.has(`${slotNamespace}/${slotTicketName(i)}`));
+    let inUse = [...unfinished.values()].filter((b) => withSlot.has(uidOf(b)) || isRunning(b)).length;
     for (const backup of waiting) {
-      const uid = backup.metadata.uid ?? '';
-      if (!withVolume.has(uid) || withSlot.has(uid)) continue;
+      if (!withVolume.has(uidOf(backup)) || withSlot.has(uidOf(backup))) continue;
       const index = freeNames.shift();
       if (index === undefined || inUse >= limit) break;
       inUse += 1;
       tickets.push(slotTicket(backup, index, slotNamespace));
-      admitted.push(backup);
+      slotted.push(backup);
     }
   }
-  // As with slots, a volume whose ticket is observed at all, kept or being dropped, is not handed on.
-  const observedVolumes = new Set(held.filter((t) => ticketKind(t) === 'volume').map((t) => `${t.metadata.namespace ?? ''}/${t.metadata.name}`));
+
+  // 1. Volume tickets, oldest first, one per PVC, while the limit has places: held slots, running
+  // backups (with or without tickets seen) and volume tickets waiting for a slot.
+  const busyVolumes = new Set([...unfinished.values()].filter((b) => withVolume.has(uidOf(b)) || isRunning(b)).map(volumeOf));
+  const claims = new Set([...unfinished].filter(([uid, b]) => withSlot.has(uid) || withVolume.has(uid) || isRunning(b)).map(([uid]) => uid));
   const reserved: PVCBackup[] = [];
   for (const backup of waiting) {
-    const uid = backup.metadata.uid ?? '';
+    const uid = uidOf(backup);
     const ticketKey = `${backup.metadata.namespace ?? ''}/${volumeTicketName(backupPvc(backup) ?? '')}`;
-    if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup)) || observedVolumes.has(ticketKey)) continue;
+    if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup)) || observedNames.has(ticketKey)) continue;
     if (limit > 0 && !claims.has(uid) && claims.size >= limit) continue;
     claims.add(uid);
     busyVolumes.add(volumeOf(backup));
     tickets.push(volumeTicket(backup));
     reserved.push(backup);
   }
-  const ticketless = waiting.filter((b) => !withVolume.has(b.metadata.uid ?? '') && !reserved.includes(b)).length;
   return {
     tickets: tickets.sort(ticketOrder),
-    admitted: admitted.map(nameOf),
     reserved: reserved.map(nameOf),
+    slotted: slotted.map(nameOf),
+    admitted: admitted.map(nameOf),
     running: [...unfinished.values()].filter(isRunning).length,
-    waiting: ticketless,
+    waiting: waiting.filter((b) => !withVolume.has(uidOf(b)) && !reserved.includes(b)).length,
   };
 }

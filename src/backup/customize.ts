@@ -1,7 +1,7 @@
 // Related objects a PVCBackup's sync needs: its source PVC and Namespace (retention policy, the
 // last prune and check), the Pods of its Job (for restic's summary), the Jobs of any namespace that
 // open the same repository (no lock may be removed while one runs) and, while it has not finished,
-// the backup queue's tickets for its PVC and the cluster-wide slots (for the gate); once finished,
+// its admission ticket and its PVC's volume ticket from the backup queue (for the gate); once finished,
 // nothing (src/run/customize.ts). Metacontroller caches this answer per parent generation, so it
 // depends on the spec and on whether the backup finished (a stale answer keeps rules a while).
 import { MAINTENANCE_LABEL, PVC_LABEL, REPOSITORY_LABEL, RUN_UID_LABEL } from '../labels.ts';
@@ -11,7 +11,7 @@ import type { HookResult } from '../metacontroller/hook.ts';
 import type { CustomizeRequest, CustomizeResponse, RelatedResourceRule } from '../metacontroller/types.ts';
 import { API_VERSION } from '../schema/crds.ts';
 import { finishedRunCustomize } from '../run/customize.ts';
-import { SLOT_TICKET_LABELS, volumeTicketName } from './admission.ts';
+import { admissionTicketName, volumeTicketName } from './admission.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
 export function customizeBackup(request: CustomizeRequest<PVCBackup>): HookResult<CustomizeResponse> {
@@ -30,12 +30,10 @@ export function customizeBackup(request: CustomizeRequest<PVCBackup>): HookResul
   }
   if (metadata.uid !== undefined) {
     rules.push({ apiVersion: 'v1', resource: 'pods', namespace, labelSelector: { matchLabels: { [RUN_UID_LABEL]: metadata.uid } } });
-  }
-  if (pvc !== undefined && pvc !== '') {
-    // The gate (src/backup/queue.ts): the PVC's volume ticket and the slot tickets, at most the
-    // cluster-wide limit of them: the request does not grow with the queue or history.
-    rules.push({ apiVersion: 'v1', resource: 'configmaps', namespace, names: [volumeTicketName(pvc)] });
-    rules.push({ apiVersion: 'v1', resource: 'configmaps', labelSelector: { matchLabels: { ...SLOT_TICKET_LABELS } } });
+    // The gate (src/backup/queue.ts): its admission ticket and its PVC's volume ticket, by name, so
+    // neither the request nor the syncs it causes grow with the queue or history.
+    const names = pvc !== undefined && pvc !== '' ? [admissionTicketName(metadata.uid), volumeTicketName(pvc)] : [admissionTicketName(metadata.uid)];
+    rules.push({ apiVersion: 'v1', resource: 'configmaps', namespace, names });
   }
   return { response: { relatedResources: rules }, decision: { reason: 'Related', rules: rules.length } };
 }

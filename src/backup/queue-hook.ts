@@ -29,12 +29,13 @@ export function syncBackupQueue(request: DecoratorSyncRequest<Namespace>, config
   return {
     response: { attachments: admission.tickets },
     decision: {
-      reason: admission.admitted.length > 0 ? 'Admitted' : admission.reserved.length > 0 ? 'Reserved' : 'NothingToAdmit',
+      reason: admission.admitted.length + admission.slotted.length + admission.reserved.length > 0 ? 'Admitted' : 'NothingToAdmit',
       running: admission.running,
       waiting: admission.waiting,
       tickets: admission.tickets.length,
-      admitted: admission.admitted.length,
       reserved: admission.reserved.length,
+      slotted: admission.slotted.length,
+      admitted: admission.admitted.length,
       ...(admission.admitted.length > 0 ? { first: admission.admitted.slice(0, NAMED_IN_LOG).join(',') } : {}),
     },
   };

@@ -18,7 +18,7 @@ import type { Maintenance } from '../restic/results.ts';
 import type { ExtraCondition } from '../run/status.ts';
 import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupPlan, type BackupRun, type BackupTarget } from './children.ts';
 import { backupPlan } from './plan.ts';
-import { ticketKind, volumeTicketName } from './admission.ts';
+import { admissionTicketName, volumeTicketName } from './admission.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
 
@@ -101,9 +101,8 @@ function start(target: BackupTarget, context: Context): BackupStep {
     if (now.getTime() >= graceEnds) return failed(problem.reason, problem.message, new Date(graceEnds));
     return { kind: 'wait', state: { phase: 'Pending', reason: problem.reason, message: problem.message }, resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
   }
-  const volume = findObject<ConfigMap>(observed.related, 'ConfigMap', 'v1', target.namespace, volumeTicketName(target.spec.pvc));
-  const slots = objectsOf<ConfigMap>(observed.related, 'ConfigMap', 'v1').filter((t) => ticketKind(t) === 'slot');
-  const slot = claimSlot(observed.parent, volume, slots, config);
+  const ticket = (name: string) => findObject<ConfigMap>(observed.related, 'ConfigMap', 'v1', target.namespace, name);
+  const slot = claimSlot(observed.parent, ticket(admissionTicketName(target.uid)), ticket(volumeTicketName(target.spec.pvc)), config);
   if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: SLOT_POLL_SECONDS };
   return {
     kind: 'run',

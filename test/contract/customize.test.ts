@@ -10,7 +10,7 @@ const controller = { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'Compos
 type Answer = { relatedResources: RelatedResourceRule[] };
 
 describe('customize hooks', () => {
-  it('an unfinished backup asks for its Namespace, its PVC, the Jobs of its repository, its maintenance records, its Job Pods, its volume ticket and the slot tickets', async () => {
+  it('an unfinished backup asks for its Namespace, its PVC, the Jobs of its repository, its maintenance records, its Job Pods and its tickets from the backup queue', async () => {
     const answer = await post<Answer>(testApp(), '/hooks/pvcbackup/customize', { controller, parent: backup('nightly', { pvc: 'data' }) });
     assert.deepEqual(Object.keys(answer), ['relatedResources']);
     assert.deepEqual(answer.relatedResources, [
@@ -19,8 +19,7 @@ describe('customize hooks', () => {
       { apiVersion: 'batch/v1', resource: 'jobs', labelSelector: { matchLabels: { 'backsnap.skyb.it/repository': repositoryLabel({ namespace: 'apps', pvc: 'data' }) } } },
       { apiVersion: 'backsnap.skyb.it/v1alpha1', resource: 'pvcbackups', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/pvc': 'data', 'backsnap.skyb.it/maintenance': 'true' } } },
       { apiVersion: 'v1', resource: 'pods', namespace: 'apps', labelSelector: { matchLabels: { 'backsnap.skyb.it/run-uid': 'uid-apps-nightly' } } },
-      { apiVersion: 'v1', resource: 'configmaps', namespace: 'apps', names: ['backup-volume-data'] },
-      { apiVersion: 'v1', resource: 'configmaps', labelSelector: { matchLabels: { 'app.kubernetes.io/component': 'backsnap-backup-queue', 'backsnap.skyb.it/ticket': 'slot' } } },
+      { apiVersion: 'v1', resource: 'configmaps', namespace: 'apps', names: ['backup-admitted-uid-apps-nightly', 'backup-volume-data'] },
     ]);
   });
 

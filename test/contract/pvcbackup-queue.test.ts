@@ -1,10 +1,10 @@
 // The concurrency gate: the backup queue hands out tickets (one volume ticket per PVC, then one of
-// the cluster-wide slots), and a backup starts only when it sees both naming it. Exclusion rests on
-// the ticket names, so the simulation at the end replays Metacontroller's attachment semantics
-// under lagging views and counts the backups that ever ran at once.
+// the cluster-wide slots, then the admission), and a backup starts only with its admission ticket.
+// Exclusion rests on the ticket names, so the simulation below replays Metacontroller's attachment
+// semantics under lagging views and counts the backups that ever ran at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { admitBackups, slotTicket, ticketHolder, ticketKind, volumeTicket, volumeTicketName } from '../../src/backup/admission.ts';
+import { admissionTicket, admissionTicketName, admitBackups, slotTicket, ticketHolder, ticketKind, volumeTicket, volumeTicketName, type TicketKind } from '../../src/backup/admission.ts';
 import { claimSlot } from '../../src/backup/queue.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import type { ConfigMap, KubeObject } from '../../src/kube/types.ts';
@@ -26,49 +26,57 @@ function created(b: PVCBackup, minutes: number): PVCBackup {
 const waiting = (name: string, pvcName: string, minutes: number, ns = 'apps') => created(backup(name, { pvc: pvcName }, {}, ns), minutes);
 const running = (name: string, pvcName: string, ns = 'apps') => created(backup(name, { pvc: pvcName }, { status: RUNNING }, ns), 10);
 const finished = (name: string, pvcName: string) => created(backup(name, { pvc: pvcName }, { status: DONE }), 9);
-const holders = (tickets: readonly ConfigMap[], kind: 'volume' | 'slot') =>
+const holders = (tickets: readonly ConfigMap[], kind: TicketKind) =>
   tickets
     .filter((t) => ticketKind(t) === kind)
     .map((t) => (t.data?.['pvcbackup'] ?? '').split('/')[1])
     .sort();
 
 describe('backup queue: admission', () => {
-  const cases: { name: string; backups: PVCBackup[]; volumes?: PVCBackup[]; slots?: PVCBackup[]; env?: Record<string, string>; wantVolumes: string[]; wantSlots: string[] }[] = [
-    { name: 'reserves the volumes of the oldest waiting backups up to the limit, slots not yet', backups: [waiting('c', 'pc', 1), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a', 'b'], wantSlots: [] },
-    { name: 'gives slots to backups whose volume ticket it has seen', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], volumes: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a', 'b'], wantSlots: ['a', 'b'] },
-    { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), waiting('a', 'pa', 3), waiting('b', 'pb', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a'], wantSlots: [] },
-    { name: 'a running backup without a slot seen keeps a volume holder from getting one', backups: [running('r', 'pr'), waiting('a', 'pa', 3)], volumes: [waiting('a', 'pa', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, wantVolumes: ['a'], wantSlots: [] },
-    { name: 'held tickets of an unfinished backup are kept and count', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2)], volumes: [waiting('b', 'pb', 2)], slots: [waiting('b', 'pb', 2)], wantVolumes: ['b'], wantSlots: ['b'] },
-    { name: 'the tickets of a finished backup are dropped, its slot name not reused until it is gone', backups: [finished('done', 'pd'), waiting('a', 'pa', 3)], volumes: [finished('done', 'pd'), waiting('a', 'pa', 3)], slots: [finished('done', 'pd')], wantVolumes: ['a'], wantSlots: [] },
-    { name: 'a free slot name goes to the next volume holder', backups: [finished('done', 'pd'), waiting('a', 'pa', 3)], volumes: [waiting('a', 'pa', 3)], wantVolumes: ['a'], wantSlots: ['a'] },
-    { name: 'the tickets of a backup no longer among the unfinished ones are dropped', backups: [waiting('a', 'pa', 3)], volumes: [backup('gone', { pvc: 'pg' })], slots: [backup('gone', { pvc: 'pg' })], wantVolumes: ['a'], wantSlots: [] },
-    { name: 'one backup of a PVC at a time; a backup of another PVC goes past the second', backups: [waiting('a1', 'pa', 3), waiting('a2', 'pa', 2), waiting('b', 'pb', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '2' }, wantVolumes: ['a1', 'b'], wantSlots: [] },
-    { name: 'a PVC with a running backup reserves for none of its waiting ones', backups: [running('r', 'pa'), waiting('a', 'pa', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: [], wantSlots: [] },
-    { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: ['a'], wantSlots: [] },
-    { name: 'without a limit every PVC gets its volume and no slots exist', backups: [waiting('a', 'pa', 3), waiting('b', 'pb', 2), waiting('c', 'pc', 1)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '0' }, wantVolumes: ['a', 'b', 'c'], wantSlots: [] },
-    { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', BACKSNAP_MAX_RUNNING_BACKUPS: '5' }, wantVolumes: [], wantSlots: [] },
-    { name: 'ties in age are broken by namespace and name', backups: [waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '1' }, wantVolumes: ['a'], wantSlots: [] },
+  type Case = { name: string; backups: PVCBackup[]; volumes?: PVCBackup[]; slots?: PVCBackup[]; admissions?: PVCBackup[]; env?: Record<string, string>; want: { volume: string[]; slot: string[]; admitted: string[] } };
+  const a = waiting('a', 'pa', 3);
+  const b = waiting('b', 'pb', 2);
+  const limit = (n: number) => ({ BACKSNAP_MAX_RUNNING_BACKUPS: String(n) });
+  const cases: Case[] = [
+    { name: 'reserves the volumes of the oldest waiting backups up to the limit, nothing more yet', backups: [waiting('c', 'pc', 1), a, b], env: limit(2), want: { volume: ['a', 'b'], slot: [], admitted: [] } },
+    { name: 'gives slots to backups whose volume ticket it has seen', backups: [a, b], volumes: [a, b], env: limit(2), want: { volume: ['a', 'b'], slot: ['a', 'b'], admitted: [] } },
+    { name: 'admits backups it has seen hold their volume and a slot', backups: [a, b], volumes: [a, b], slots: [a], env: limit(2), want: { volume: ['a', 'b'], slot: ['a', 'b'], admitted: ['a'] } },
+    { name: 'without a limit, the volume ticket is enough for admission', backups: [a], volumes: [a], env: limit(0), want: { volume: ['a'], slot: [], admitted: ['a'] } },
+    { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), a, b], env: limit(2), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'a running backup without a slot seen keeps a volume holder from getting one', backups: [running('r', 'pr'), a], volumes: [a], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'held tickets of an unfinished backup are kept and count', backups: [a, b], volumes: [b], slots: [b], admissions: [b], want: { volume: ['b'], slot: ['b'], admitted: ['b'] } },
+    { name: 'the tickets of a finished backup are dropped, its slot name not reused until it is gone', backups: [finished('done', 'pd'), a], volumes: [finished('done', 'pd'), a], slots: [finished('done', 'pd')], admissions: [finished('done', 'pd')], want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'a free slot name goes to the next volume holder', backups: [finished('done', 'pd'), a], volumes: [a], want: { volume: ['a'], slot: ['a'], admitted: [] } },
+    { name: "a finished backup's volume is not handed on in the answer that drops its ticket", backups: [finished('done', 'pa'), a], volumes: [finished('done', 'pa')], want: { volume: [], slot: [], admitted: [] } },
+    { name: 'the tickets of a backup no longer among the unfinished ones are dropped', backups: [a], volumes: [backup('gone', { pvc: 'pg' })], slots: [backup('gone', { pvc: 'pg' })], want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'one backup of a PVC at a time; a backup of another PVC goes past the second', backups: [waiting('a1', 'pa', 3), waiting('a2', 'pa', 2), waiting('b', 'pb', 1)], env: limit(2), want: { volume: ['a1', 'b'], slot: [], admitted: [] } },
+    { name: 'a PVC with a running backup reserves for none of its waiting ones', backups: [running('r', 'pa'), a], env: limit(5), want: { volume: [], slot: [], admitted: [] } },
+    { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: limit(5), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'without a limit every PVC gets its volume and no slots exist', backups: [a, b, waiting('c', 'pc', 1)], env: limit(0), want: { volume: ['a', 'b', 'c'], slot: [], admitted: [] } },
+    { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', ...limit(5) }, want: { volume: [], slot: [], admitted: [] } },
+    { name: 'ties in age are broken by namespace and name', backups: [waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const held = [...(c.volumes ?? []).map(volumeTicket), ...(c.slots ?? []).map((b, i) => slotTicket(b, i, QUEUE_NS))];
-      const admission = admitBackups(c.backups, held, testConfig(c.env), QUEUE_NS);
-      assert.deepEqual(holders(admission.tickets, 'volume'), c.wantVolumes);
-      assert.deepEqual(holders(admission.tickets, 'slot'), c.wantSlots);
+      const held = [...(c.volumes ?? []).map(volumeTicket), ...(c.slots ?? []).map((h, i) => slotTicket(h, i, QUEUE_NS)), ...(c.admissions ?? []).map(admissionTicket)];
+      const { tickets } = admitBackups(c.backups, held, testConfig(c.env), QUEUE_NS);
+      assert.deepEqual({ volume: holders(tickets, 'volume'), slot: holders(tickets, 'slot'), admitted: holders(tickets, 'admitted') }, c.want);
     });
   }
 
-  it('a repeated sync changes nothing; an observed reservation turns into a slot, then nothing changes', () => {
-    const backups = [waiting('a', 'pa', 3), waiting('b', 'pb', 2), waiting('c', 'pc', 1)];
-    const config = testConfig({ BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
+  it('a repeated sync changes nothing; each observed step leads to the next, then nothing changes', () => {
+    const backups = [a, b, waiting('c', 'pc', 1)];
+    const config = testConfig(limit(2));
     const first = admitBackups(backups, [], config, QUEUE_NS);
     assert.deepEqual(admitBackups(backups, [], config, QUEUE_NS).tickets, first.tickets);
     assert.deepEqual(first.reserved, ['apps/a', 'apps/b']);
     const second = admitBackups(backups, first.tickets, config, QUEUE_NS);
-    assert.deepEqual(second.admitted, ['apps/a', 'apps/b']);
+    assert.deepEqual(second.slotted, ['apps/a', 'apps/b']);
     const third = admitBackups(backups, second.tickets, config, QUEUE_NS);
-    assert.deepEqual(third.tickets, second.tickets);
-    assert.deepEqual([third.admitted, third.reserved], [[], []]);
+    assert.deepEqual(third.admitted, ['apps/a', 'apps/b']);
+    const fourth = admitBackups(backups, third.tickets, config, QUEUE_NS);
+    assert.deepEqual(fourth.tickets, third.tickets);
+    assert.deepEqual([fourth.reserved, fourth.slotted, fourth.admitted], [[], [], []]);
   });
 });
 
@@ -168,10 +176,9 @@ describe('backup queue: lagging views never let more than the limit run', () => 
               if (roll > 0.8) cluster.update(me.metadata.name, (b) => ({ ...b, status: DONE }));
               continue;
             }
-            const tickets = [...cluster.view(`backup ${me.metadata.name}`).tickets.values()].map((s) => s.ticket);
-            const volume = tickets.find((t) => t.metadata.namespace === 'apps' && t.metadata.name === volumeTicketName((me.spec as { pvc: string }).pvc));
-            const slots = tickets.filter((t) => ticketKind(t) === 'slot');
-            if (claimSlot(me, volume, slots, config).granted) {
+            const tickets = cluster.view(`backup ${me.metadata.name}`).tickets;
+            const seen = (name: string) => tickets.get(`apps/${name}`)?.ticket;
+            if (claimSlot(me, seen(admissionTicketName(me.metadata.uid ?? '')), seen(volumeTicketName((me.spec as { pvc: string }).pvc)), config).granted) {
               starts.set(me.metadata.name, (starts.get(me.metadata.name) ?? 0) + 1);
               cluster.update(me.metadata.name, (b) => ({ ...b, status: RUNNING }));
             }
@@ -197,13 +204,16 @@ describe('backup queue: hook', () => {
   const queueSync = (related: KubeObject[], attachments: KubeObject[], env: Record<string, string> = {}) =>
     post<DecoratorSyncResponse>(testApp(testConfig(env)), '/hooks/backup-queue/sync', { controller, object: namespace(QUEUE_NS), attachments: { 'ConfigMap.v1': {}, ...groups(attachments) }, related: groups(related), finalizing: false });
 
-  it('answers with the tickets only: the volume ticket next to the backup, slots in its own Namespace', async () => {
+  it('answers with the tickets only: volume and admission next to the backup, slots in its own Namespace', async () => {
     const a = waiting('a', 'pa', 3, 'team-a');
-    const reserved = await queueSync([a, running('r', 'pr')], [], { BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
+    const env = { BACKSNAP_MAX_RUNNING_BACKUPS: '2' };
+    const reserved = await queueSync([a, running('r', 'pr')], [], env);
     assert.deepEqual(Object.keys(reserved), ['attachments']);
     assert.deepEqual(reserved.attachments.map(keyOf), ['team-a/backup-volume-pa']);
-    const admitted = await queueSync([a, running('r', 'pr')], [volumeTicket(a)], { BACKSNAP_MAX_RUNNING_BACKUPS: '2' });
-    assert.deepEqual(admitted.attachments.map(keyOf), [`${QUEUE_NS}/backup-slot-0`, 'team-a/backup-volume-pa']);
+    const slotted = await queueSync([a, running('r', 'pr')], [volumeTicket(a)], env);
+    assert.deepEqual(slotted.attachments.map(keyOf), [`${QUEUE_NS}/backup-slot-0`, 'team-a/backup-volume-pa']);
+    const admitted = await queueSync([a, running('r', 'pr')], [volumeTicket(a), slotTicket(a, 0, QUEUE_NS)], env);
+    assert.deepEqual(admitted.attachments.map(keyOf), [`${QUEUE_NS}/backup-slot-0`, 'team-a/backup-admitted-uid-team-a-a', 'team-a/backup-volume-pa']);
   });
 });
 
@@ -214,12 +224,12 @@ describe('backup gate in the PVCBackup sync', () => {
     post<Answer>(testApp(testConfig(env)), '/hooks/pvcbackup/sync', syncRequest(me, [], [pvc('data'), ...tickets], BACKUP_CHILD_GROUPS));
   const reason = (a: Answer) => a.status.conditions?.find((c) => c.type === 'Ready')?.reason;
   const cases: { name: string; tickets: ConfigMap[]; env?: Record<string, string>; starts: boolean; reason?: string; message?: RegExp }[] = [
-    { name: 'starts with its volume and a slot', tickets: admissionTickets(me), starts: true },
+    { name: 'starts with its admission ticket', tickets: admissionTickets(me), starts: true },
+    { name: 'the admission alone is enough (the volume ticket not seen yet)', tickets: [admissionTicket(me)], starts: true },
     { name: 'waits without tickets, however idle the cluster looks', tickets: [], starts: false, reason: 'WaitingForSlot', message: /waiting for the backup queue \(DecoratorController backsnap-backup-queue; at most 1 backups run at once\)/ },
-    { name: 'with its volume but no slot, waits next in line', tickets: [volumeTicket(me)], starts: false, reason: 'WaitingForSlot', message: /next in line/ },
-    { name: 'a slot of another backup is not its own', tickets: [volumeTicket(me), slotTicket(other, 0, QUEUE_NS)], starts: false, reason: 'WaitingForSlot' },
-    { name: 'with a slot, waits while another backup holds the volume', tickets: [volumeTicket(other), slotTicket(me, 0, QUEUE_NS)], starts: false, reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
-    { name: 'without a limit, the volume is enough', tickets: [volumeTicket(me)], env: { BACKSNAP_MAX_RUNNING_BACKUPS: '0' }, starts: true },
+    { name: 'with its volume but no admission, waits next in line', tickets: [volumeTicket(me)], starts: false, reason: 'WaitingForSlot', message: /next in line/ },
+    { name: "another backup's admission ticket is not its own", tickets: [volumeTicket(me), { ...admissionTicket(other), metadata: { ...admissionTicket(other).metadata, name: admissionTicketName(me.metadata.uid ?? '') } }], starts: false, reason: 'WaitingForSlot' },
+    { name: 'waits while another backup holds the volume, and names it', tickets: [volumeTicket(other)], starts: false, reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -14,7 +14,7 @@ function fresh(name: string) {
 }
 
 /** A ticket of the backup queue as its DecoratorController stores it. */
-function ticketOf(parent: { metadata: Record<string, unknown> }, kind: 'volume' | 'slot', name: string, namespace: string) {
+function ticketOf(parent: { metadata: Record<string, unknown> }, kind: 'volume' | 'admitted', name: string, namespace: string) {
   const uid = String(parent.metadata['uid']);
   return {
     apiVersion: 'v1',
@@ -33,10 +33,10 @@ function ticketOf(parent: { metadata: Record<string, unknown> }, kind: 'volume' 
   };
 }
 
-/** The tickets that let a backup start: its PVC's volume and slot 0. */
+/** The tickets a backup sees when it may start: its PVC's volume and its admission. */
 function ticketsOf(parent: { metadata: Record<string, unknown>; spec?: unknown }) {
-  const pvc = String((parent.spec as { pvc?: unknown } | undefined)?.pvc ?? '');
-  const tickets = [ticketOf(parent, 'volume', `backup-volume-${pvc}`, String(parent.metadata['namespace'])), ticketOf(parent, 'slot', 'backup-slot-0', 'backsnap')];
+  const [pvc, namespace] = [String((parent.spec as { pvc?: unknown } | undefined)?.pvc ?? ''), String(parent.metadata['namespace'])];
+  const tickets = [ticketOf(parent, 'volume', `backup-volume-${pvc}`, namespace), ticketOf(parent, 'admitted', `backup-admitted-${String(parent.metadata['uid'])}`, namespace)];
   return Object.fromEntries(tickets.map((t) => [key(t), t]));
 }
 

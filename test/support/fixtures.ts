@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServers, type AppDeps, type Servers } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import type { ConfigMap, Job, KubeObject, PersistentVolumeClaim, Pod, VolumeSnapshot, Namespace } from '../../src/kube/types.ts';
-import { slotTicket, volumeTicket } from '../../src/backup/admission.ts';
+import { admissionTicket, volumeTicket } from '../../src/backup/admission.ts';
 import type { CompositeSyncRequest, ObjectGroups } from '../../src/metacontroller/types.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
 import type { PVCRestore } from '../../src/restore/types.ts';
@@ -147,7 +147,7 @@ export const BACKUP_SUMMARY = JSON.stringify({
   snapshot_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
 });
 
-/** The backup queue's tickets that let a waiting backup start: its PVC's volume and slot 0. */
+/** The backup queue's tickets a waiting backup sees when it may start: its PVC's volume and its admission. */
 export function admissionTickets(b: PVCBackup): ConfigMap[] {
-  return [volumeTicket(b), slotTicket(b, 0, 'backsnap')];
+  return [volumeTicket(b), admissionTicket(b)];
 }
