@@ -41,7 +41,7 @@ export const PVC_LABEL = 'backsnap.skyb.it/pvc';
 export const FINISHED_LABEL = 'backsnap.skyb.it/finished';
 /** On PVCBackups, set by the labeler once their status records a prune or check. */
 export const MAINTENANCE_LABEL = 'backsnap.skyb.it/maintenance';
-/** On the backup queue's tickets: `volume` (one per PVC) or `slot` (one of the cluster-wide limit). */
+/** On the backup queue's tickets: `volume` (one per PVC), `slot` (one of the cluster-wide limit) or `admitted` (one per backup). */
 export const TICKET_LABEL = 'backsnap.skyb.it/ticket';
 /** Name of the backup queue's DecoratorController (metacontroller/backup-queue.yaml). */
 export const BACKUP_QUEUE_CONTROLLER = 'backsnap-backup-queue';

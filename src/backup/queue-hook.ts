@@ -1,5 +1,5 @@
 // The backup queue's hooks: a DecoratorController on the operator's Namespace whose related
-// objects are all unfinished PVCBackups and whose attachments are the volume and slot tickets
+// objects are all unfinished PVCBackups and whose attachments are the volume, slot and admission tickets
 // (src/backup/admission.ts). The only hook that reads every waiting backup, once per change.
 import type { Config } from '../config.ts';
 import type { ConfigMap, Namespace } from '../kube/types.ts';
@@ -29,7 +29,7 @@ export function syncBackupQueue(request: DecoratorSyncRequest<Namespace>, config
   return {
     response: { attachments: admission.tickets },
     decision: {
-      reason: admission.admitted.length + admission.slotted.length + admission.reserved.length > 0 ? 'Admitted' : 'NothingToAdmit',
+      reason: admission.admitted.length > 0 ? 'Admitted' : admission.slotted.length + admission.reserved.length > 0 ? 'Queued' : 'NothingToAdmit',
       running: admission.running,
       waiting: admission.waiting,
       tickets: admission.tickets.length,
