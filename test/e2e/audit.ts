@@ -4,7 +4,9 @@
 // - every run created at most one Job, and every successful run exactly one;
 // - no run whose Job succeeded is reported Failed;
 // - every restic repository holds exactly one snapshot per successful backup of its PVC, less
-//   the ones the backups' forget reports it removed.
+//   the ones the backups' forget reports it removed;
+// - no more backups ran at once than the cluster-wide limit, and never two of one PVC (from each
+//   backup's recorded startedAt and finishedAt; a backup deleted before it finished is left out).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +36,7 @@ interface RunObject {
   kind: string;
   metadata: Meta;
   spec?: { pvc?: string };
-  status?: { result?: string; conditions?: { type: string; status: string; reason?: string }[]; retention?: { removed?: number } };
+  status?: { result?: string; startedAt?: string; finishedAt?: string; conditions?: { type: string; status: string; reason?: string }[]; retention?: { removed?: number } };
 }
 
 interface JobRecord {
@@ -51,6 +53,8 @@ interface RunRecord {
   reason: string | undefined;
   /** Snapshots this backup's forget removed. */
   removed: number;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
   deleted: boolean;
 }
 
@@ -79,7 +83,26 @@ export interface AuditOptions {
   kube: KubeRest;
   /** The restic repository of a PVC, with the environment restic needs to open it. */
   repositoryOf(namespace: string, pvc: string): Repository;
+  /** The hook service's BACKSNAP_MAX_RUNNING_BACKUPS (0: no limit), read when checking. */
+  maxRunningBackups(): number;
   log?: (line: string) => void;
+}
+
+/** Where backups overlapped: more than `limit` at once (0: no limit), or two of one PVC. */
+export function concurrencyViolations(backups: readonly { namespace: string; name: string; pvc: string | undefined; startedAt: string | undefined; finishedAt: string | undefined }[], limit: number): string[] {
+  const spans = backups.flatMap((b) => {
+    const [start, end] = [Date.parse(b.startedAt ?? ''), Date.parse(b.finishedAt ?? '')];
+    return Number.isNaN(start) || Number.isNaN(end) ? [] : [{ what: `${b.namespace}/${b.name}`, volume: `${b.namespace}/${b.pvc ?? ''}`, start, end }];
+  });
+  const violations: string[] = [];
+  for (const span of spans) {
+    // Everything running at the moment this one started (an end equal to the start does not overlap).
+    const alongside = spans.filter((o) => o !== span && o.start <= span.start && o.end > span.start);
+    if (limit > 0 && alongside.length + 1 > limit) violations.push(`${alongside.length + 1} backups ran at once (limit ${limit}) when ${span.what} started: ${alongside.map((o) => o.what).join(', ')}`);
+    const sameVolume = alongside.find((o) => o.volume === span.volume);
+    if (sameVolume !== undefined) violations.push(`backups ${sameVolume.what} and ${span.what} of one PVC ran at once`);
+  }
+  return violations;
 }
 
 /** Runs restic on a repository with its environment; resolves with stdout, rejects with restic's exit code. */
@@ -123,6 +146,8 @@ export function startAudit(opts: AuditOptions): Audit {
           result: object.status?.result,
           reason: failed?.reason,
           removed: object.status?.retention?.removed ?? 0,
+          startedAt: object.status?.startedAt,
+          finishedAt: object.status?.finishedAt,
           deleted: type === 'DELETED' || object.metadata.deletionTimestamp !== undefined,
         });
       }, onError),
@@ -154,6 +179,8 @@ export function startAudit(opts: AuditOptions): Audit {
         if (r.result === 'Succeeded' && made.length !== 1) violations.push(`${what} succeeded with ${made.length} Jobs`);
         if (r.result === 'Failed' && made.some((j) => j.succeeded)) violations.push(`${what} is Failed (${r.reason}) but its Job succeeded`);
       }
+      const finishedBackups = [...runs.values()].filter((r) => r.kind === 'PVCBackup' && r.result !== undefined);
+      violations.push(...concurrencyViolations(finishedBackups, opts.maxRunningBackups()));
       const repositories: AuditReport['repositories'] = [];
       const backups = [...runs.values()].filter((r) => r.kind === 'PVCBackup' && r.pvc !== undefined);
       for (const key of new Set(backups.map((b) => `${b.namespace}/${b.pvc}`))) {

@@ -219,7 +219,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       url: `s3:${minio.endpoint}/${minio.bucket}/${namespace}/${pvc}`,
       env: { RESTIC_PASSWORD: passwordOf(namespace), AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
     });
-    const audit = startAudit({ kube, repositoryOf: repository, log });
+    // The limit as the hook service runs now (hookEnv is set up below, before any backup).
+    const audit = startAudit({ kube, repositoryOf: repository, maxRunningBackups: () => Number(hookEnv['BACKSNAP_MAX_RUNNING_BACKUPS'] ?? '1'), log });
     running.set('audit', async () => audit.stop());
 
     const hookEnv: Record<string, string> = {
