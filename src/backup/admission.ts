@@ -154,6 +154,9 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
     return kind === undefined || holder === undefined ? [] : [ticket(kind, t.metadata.name, t.metadata.namespace ?? '', holder)];
   });
   const uidOf = (b: PVCBackup) => b.metadata.uid ?? '';
+  // An admitted backup runs or is about to, with or without a slot: admitted while there was no
+  // limit (BACKSNAP_MAX_RUNNING_BACKUPS raised from 0), it still takes a place.
+  const takesPlace = (uid: string, b: PVCBackup) => withSlot.has(uid) || withAdmission.has(uid) || isRunning(b);
 
   // 3. Admission for the backups seen holding their volume and, under a limit, a slot.
   const admitted = waiting.filter((b) => withVolume.has(uidOf(b)) && (limit === 0 || withSlot.has(uidOf(b))) && !withAdmission.has(uidOf(b)));
@@ -163,7 +166,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   const slotted: PVCBackup[] = [];
   if (limit > 0) {
     const freeNames = Array.from({ length: limit }, (_, i) => i).filter((i) => !observedNames.has(`${slotNamespace}/${slotTicketName(i)}`));
-    let inUse = [...unfinished.values()].filter((b) => withSlot.has(uidOf(b)) || isRunning(b)).length;
+    let inUse = [...unfinished].filter(([uid, b]) => takesPlace(uid, b)).length;
     for (const backup of waiting) {
       if (!withVolume.has(uidOf(backup)) || withSlot.has(uidOf(backup))) continue;
       const index = freeNames.shift();
@@ -177,7 +180,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   // 1. Volume tickets, oldest first, one per PVC, while the limit has places: held slots, running
   // backups (with or without tickets seen) and volume tickets waiting for a slot.
   const busyVolumes = new Set([...unfinished.values()].filter((b) => withVolume.has(uidOf(b)) || isRunning(b)).map(volumeOf));
-  const claims = new Set([...unfinished].filter(([uid, b]) => withSlot.has(uid) || withVolume.has(uid) || isRunning(b)).map(([uid]) => uid));
+  const claims = new Set([...unfinished].filter(([uid, b]) => takesPlace(uid, b) || withVolume.has(uid)).map(([uid]) => uid));
   const reserved: PVCBackup[] = [];
   for (const backup of waiting) {
     const uid = uidOf(backup);

@@ -44,6 +44,7 @@ describe('backup queue: admission', () => {
     { name: 'without a limit, the volume ticket is enough for admission', backups: [a], volumes: [a], env: limit(0), want: { volume: ['a'], slot: [], admitted: ['a'] } },
     { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), a, b], env: limit(2), want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'a running backup without a slot seen keeps a volume holder from getting one', backups: [running('r', 'pr'), a], volumes: [a], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'a backup admitted while there was no limit takes a place: no slot for the next', backups: [waiting('x', 'px', 4), a], volumes: [waiting('x', 'px', 4), a], admissions: [waiting('x', 'px', 4)], env: limit(1), want: { volume: ['a', 'x'], slot: [], admitted: ['x'] } },
     { name: 'held tickets of an unfinished backup are kept and count', backups: [a, b], volumes: [b], slots: [b], admissions: [b], want: { volume: ['b'], slot: ['b'], admitted: ['b'] } },
     { name: 'the tickets of a finished backup are dropped, its slot name not reused until it is gone', backups: [finished('done', 'pd'), a], volumes: [finished('done', 'pd'), a], slots: [finished('done', 'pd')], admissions: [finished('done', 'pd')], want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'a free slot name goes to the next volume holder', backups: [finished('done', 'pd'), a], volumes: [a], want: { volume: ['a'], slot: ['a'], admitted: [] } },
