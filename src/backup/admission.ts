@@ -22,7 +22,7 @@
 // one backup and the volume by another never wait on each other. A volume ticket without a slot
 // reserves a place within the limit.
 import { namespaceInScope, type Config } from '../config.ts';
-import type { ConfigMap } from '../kube/types.ts';
+import type { ConfigMap, KubeObject } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL, TICKET_LABEL } from '../labels.ts';
 import { hasStarted } from '../run/lifecycle.ts';
 import { pvcLabelValue } from './labels-hook.ts';
@@ -83,16 +83,16 @@ export function ticketHolderName(t: ConfigMap): string {
   return t.data?.['pvcbackup'] ?? ticketHolder(t);
 }
 
-export function isFinished(backup: PVCBackup): boolean {
+function isFinished(backup: PVCBackup): boolean {
   return backup.status?.result !== undefined;
 }
 
-export function isRunning(backup: PVCBackup): boolean {
+function isRunning(backup: PVCBackup): boolean {
   return hasStarted(backup.status) && !isFinished(backup);
 }
 
 /** Waiting for a slot: not started, not finished, not being deleted, and one the hooks would run. */
-export function isWaiting(backup: PVCBackup, config: Pick<Config, 'namespaces'>): boolean {
+function isWaiting(backup: PVCBackup, config: Pick<Config, 'namespaces'>): boolean {
   return (
     !hasStarted(backup.status) &&
     !isFinished(backup) &&
@@ -103,7 +103,7 @@ export function isWaiting(backup: PVCBackup, config: Pick<Config, 'namespaces'>)
 }
 
 /** The queue's order: oldest first, then by namespace and name, the same for every hook call. */
-export function queueOrder(backup: PVCBackup): string {
+function queueOrder(backup: PVCBackup): string {
   return `${backup.metadata.creationTimestamp ?? ''}\u0000${backup.metadata.namespace ?? ''}\u0000${backup.metadata.name}`;
 }
 
@@ -112,13 +112,11 @@ function byQueueOrder(a: PVCBackup, b: PVCBackup): number {
   return queueOrder(a) < queueOrder(b) ? -1 : 1;
 }
 
-/** The volume a backup is of: backups of one volume never run together. */
-export function volumeOf(backup: PVCBackup): string {
-  return `${backup.metadata.namespace ?? ''}/${backupPvc(backup) ?? ''}`;
-}
-
-const nameOf = (b: PVCBackup) => `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
-const ticketOrder = (a: ConfigMap, b: ConfigMap) => (`${a.metadata.namespace ?? ''}/${a.metadata.name}` < `${b.metadata.namespace ?? ''}/${b.metadata.name}` ? -1 : 1);
+/** `namespace/name`, of a backup or a ticket. */
+const nameOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const ticketOrder = (a: ConfigMap, b: ConfigMap) => (nameOf(a) < nameOf(b) ? -1 : 1);
+/** The volume a backup is of, as its volume ticket's `namespace/name`: backups of one volume never run together. */
+const volumeOf = (backup: PVCBackup) => `${backup.metadata.namespace ?? ''}/${volumeTicketName(backupPvc(backup) ?? '')}`;
 
 export interface Admission {
   /** Every ticket the queue holds now, kept and new, in a stable order. */
@@ -147,7 +145,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   const [withVolume, withSlot, withAdmission] = [holding('volume'), holding('slot'), holding('admitted')];
   // A dropped ticket's name stays taken until Metacontroller has deleted it: a name dropped and
   // desired again in one answer would neither be deleted nor, under OnDelete, rewritten.
-  const observedNames = new Set(held.map((t) => `${t.metadata.namespace ?? ''}/${t.metadata.name}`));
+  const observedNames = new Set(held.map(nameOf));
   const waiting = [...unfinished.values()].filter((b) => isWaiting(b, config)).sort(byQueueOrder);
   const tickets = kept.flatMap((t) => {
     const [kind, holder] = [ticketKind(t), unfinished.get(ticketHolder(t))];
@@ -178,14 +176,14 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   }
 
   // 1. Volume tickets, oldest first, one per PVC, while the limit has places: held slots, running
-  // backups (with or without tickets seen) and volume tickets waiting for a slot.
-  const busyVolumes = new Set([...unfinished.values()].filter((b) => withVolume.has(uidOf(b)) || isRunning(b)).map(volumeOf));
+  // backups (with or without tickets seen) and volume tickets waiting for a slot. A volume is busy
+  // while its ticket is observed (held, or dropped and not deleted yet) or a backup of it runs.
+  const busyVolumes = new Set([...held.filter((t) => ticketKind(t) === 'volume').map(nameOf), ...[...unfinished.values()].filter(isRunning).map(volumeOf)]);
   const claims = new Set([...unfinished].filter(([uid, b]) => takesPlace(uid, b) || withVolume.has(uid)).map(([uid]) => uid));
   const reserved: PVCBackup[] = [];
   for (const backup of waiting) {
     const uid = uidOf(backup);
-    const ticketKey = `${backup.metadata.namespace ?? ''}/${volumeTicketName(backupPvc(backup) ?? '')}`;
-    if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup)) || observedNames.has(ticketKey)) continue;
+    if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup))) continue;
     if (limit > 0 && !claims.has(uid) && claims.size >= limit) continue;
     claims.add(uid);
     busyVolumes.add(volumeOf(backup));
