@@ -134,10 +134,15 @@ async function round(k: number): Promise<Figures> {
     const history = Array.from({ length: k }, (_, i) => ({ ns: namespaces[i % M] ?? '', pvc: `pvc-${i % N}`, name: `history-${i}` }));
     await parallel(history, 20, async ({ ns, pvc, name }) => {
       const path = `${BACKSNAP}/namespaces/${ns}/pvcbackups`;
-      // With the labels the labeler gives a finished backup: history as it stands in a running cluster.
-      const labels = { 'backsnap.skyb.it/pvc': pvc, 'backsnap.skyb.it/finished': 'true' };
+      // With the status and labels of a retired backup: history as it stands in a running cluster.
+      const labels = { 'backsnap.skyb.it/pvc': pvc, 'backsnap.skyb.it/finished': 'true', 'backsnap.skyb.it/retired': 'true' };
       const created = await stack.kube.create<{ metadata: { resourceVersion: string } }>(path, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name, labels }, spec: { pvc, ttl: '720h' } });
-      const status = { phase: 'Succeeded', result: 'Succeeded', startedAt: '2026-11-01T02:00:00Z', finishedAt: '2026-11-01T02:01:00Z', duration: '1m0s', message: 'history' };
+      const conditions = [
+        { type: 'Ready', status: 'True', reason: 'Succeeded', message: 'history', lastTransitionTime: '2026-11-01T02:01:00Z' },
+        { type: 'Failed', status: 'False', reason: 'NotFailed', message: '', lastTransitionTime: '2026-11-01T02:00:00Z' },
+        { type: 'Retired', status: 'True', reason: 'Retired', message: 'history', lastTransitionTime: '2026-11-01T02:02:00Z' },
+      ];
+      const status = { phase: 'Succeeded', result: 'Succeeded', startedAt: '2026-11-01T02:00:00Z', finishedAt: '2026-11-01T02:01:00Z', duration: '1m0s', message: 'history', conditions };
       await stack.kube.request('PUT', `${path}/${name}/status`, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name, namespace: ns, labels, resourceVersion: created.metadata.resourceVersion }, spec: { pvc, ttl: '720h' }, status });
     });
     say(`  K=${k}: ${k} finished PVCBackups of history`);

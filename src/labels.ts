@@ -39,6 +39,11 @@ export const PLAN_ANNOTATION = 'backsnap.skyb.it/plan';
 export const PVC_LABEL = 'backsnap.skyb.it/pvc';
 /** On PVCBackups, set by the labeler once they have a result. */
 export const FINISHED_LABEL = 'backsnap.skyb.it/finished';
+/**
+ * On PVCBackups, set by the labeler once their status says `Retired`: Metacontroller's PVCBackup
+ * controller and the labeler select only backups without it, so history costs them no syncs.
+ */
+export const RETIRED_LABEL = 'backsnap.skyb.it/retired';
 /** On PVCBackups, set by the labeler once their status records a prune or check. */
 export const MAINTENANCE_LABEL = 'backsnap.skyb.it/maintenance';
 /** On the backup queue's tickets: `volume` (one per PVC), `slot` (one of the cluster-wide limit) or `admitted` (one per backup). */

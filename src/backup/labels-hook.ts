@@ -1,8 +1,10 @@
 // The PVCBackup labeler: a DecoratorController on PVCBackups whose sync hook only sets labels that
-// say which PVC a backup is of, whether it has finished and whether it ran a prune or check.
-// Labels are what Metacontroller can select related objects by, so hooks read only the backups a
-// decision needs: the gate the unfinished ones, the scheduler one PVC's maintenance records.
-import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL } from '../labels.ts';
+// say which PVC a backup is of, whether it has finished, whether it ran a prune or check and
+// whether it is retired. Labels are what Metacontroller can select objects by, so hooks read only
+// the backups a decision needs (the gate the unfinished ones, the scheduler one PVC's maintenance
+// records), and retired backups are synced by no controller at all, this one included.
+import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL, RETIRED_LABEL } from '../labels.ts';
+import { RETIRED_CONDITION } from '../run/lifecycle.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { DecoratorSyncRequest, DecoratorSyncResponse } from '../metacontroller/types.ts';
 import { shortHash } from '../names.ts';
@@ -20,6 +22,7 @@ export function syncBackupLabels(request: DecoratorSyncRequest<PVCBackup>): Hook
     [PVC_LABEL]: pvc === undefined || pvc === '' ? null : pvcLabelValue(pvc),
     [FINISHED_LABEL]: backup.status?.result === undefined ? null : 'true',
     [MAINTENANCE_LABEL]: backup.status?.maintenance === undefined ? null : 'true',
+    [RETIRED_LABEL]: backup.status?.conditions?.some((c) => c.type === RETIRED_CONDITION && c.status === 'True') === true ? 'true' : null,
   };
   // Only what differs, so an unchanged backup is never written (each write is a sync of it).
   const current = backup.metadata.labels ?? {};

@@ -254,6 +254,9 @@ const backupDefinition: RunDefinition<PVCBackup, BackupTarget, PVCBackupStatus> 
     if (status.result !== 'Failed' || failureReason(status) === 'DeadlineExceeded') return [];
     return identitiesOf(children, 'Job', 'batch/v1');
   },
+  // Backups pile up as history (a week of them per PVC by default), so Metacontroller stops
+  // syncing the retired ones (metacontroller/pvcbackup-controller.yaml). Restores do not.
+  marksRetired: true,
 };
 
 export function syncBackup(request: BackupSyncRequest, config: Config, now: Date): HookResult<BackupSyncResponse> {

@@ -188,6 +188,8 @@ const restoreDefinition: RunDefinition<PVCRestore, RestorePlan, PVCRestoreStatus
     const keepJob = status.result === 'Failed' && failureReason(status) !== 'DeadlineExceeded';
     return [...identitiesOf(children, 'PersistentVolumeClaim', 'v1'), ...(keepJob ? identitiesOf(children, 'Job', 'batch/v1') : [])];
   },
+  // Restores are few and no labeler labels them: Metacontroller goes on syncing finished ones.
+  marksRetired: false,
 };
 
 export function syncRestore(request: RestoreSyncRequest, config: Config, now: Date): HookResult<RestoreSyncResponse> {

@@ -7,6 +7,8 @@
 // - a run has started when its status says so or any of its children is observed;
 // - children are deleted only by `retire`, in a sync whose *observed* parent already carries the
 //   result; every other answer keeps each observed child (the sync that decides the result too);
+// - a run is marked `Retired` (and then no longer synced) only a settle time after nothing but what
+//   it keeps was first observed, so no child can still be missing from a lagging cache;
 // - a started run of which no child is observed creates nothing: its children are on their way
 //   (or were never made, which fails it after CHILDREN_SETTLE_MS);
 // - every decision is a function of what is observed and of times recorded on observed objects
@@ -65,6 +67,8 @@ export interface RunDefinition<Parent extends RunParent<Status>, Plan, Status ex
   progress(plan: Plan, context: RunContext<Parent>): Step<Status>;
   /** What a finished run keeps of its observed children; the rest is deleted. */
   retained(status: Status, children: ObjectGroups): KubeObject[];
+  /** Whether a finished run is marked `Retired` once its view has settled (see `retire`). */
+  marksRetired: boolean;
 }
 
 /**
@@ -176,6 +180,36 @@ function childrenMissing<Status extends RunStatusBase>(status: Status, what: str
   };
 }
 
+export const RETIRED_CONDITION = 'Retired';
+
+/**
+ * A finished run keeps only what its kind retains. Once nothing else is observed, it is marked
+ * `Retired` (False, `Settling`), and True once that has held for CHILDREN_SETTLE_MS: every child
+ * was created before the result was written, so by then none can still be on its way to the cache.
+ * The labeler turns True into RETIRED_LABEL, and Metacontroller stops syncing the run; marking it
+ * sooner could leave a child (a Secret with credentials, a running Job) that nothing deletes.
+ */
+function retire<Parent extends RunParent<Status>, Plan, Status extends RunStatusBase>(
+  definition: RunDefinition<Parent, Plan, Status>,
+  status: Status,
+  children: ObjectGroups,
+  now: Date,
+): Answer<Status> {
+  const kept = definition.retained(status, children);
+  const answer: Answer<Status> = { state: recordedState(status, definition.what), children: kept, at: now };
+  const settled = retainObserved(children).length === kept.length;
+  const marked = status.conditions?.find((c) => c.type === RETIRED_CONDITION);
+  if (!definition.marksRetired || !settled || marked?.status === 'True') return answer;
+  const settlingSince = marked === undefined ? now : (parseTime(marked.lastTransitionTime) ?? now);
+  const settlesAt = settlingSince.getTime() + CHILDREN_SETTLE_MS;
+  if (now.getTime() >= settlesAt) {
+    const message = `nothing of the ${definition.what} is left but what it keeps; Metacontroller no longer syncs it`;
+    return { ...answer, conditions: [{ type: RETIRED_CONDITION, status: 'True', reason: 'Retired', message }] };
+  }
+  const message = `its temporary objects are deleted; marked retired once Metacontroller's view has settled`;
+  return { ...answer, conditions: [{ type: RETIRED_CONDITION, status: 'False', reason: 'Settling', message }], resyncAfterSeconds: secondsUntil(settlesAt, now) };
+}
+
 export function syncRun<Parent extends RunParent<Status>, Plan, Status extends RunStatusBase>(
   definition: RunDefinition<Parent, Plan, Status>,
   request: CompositeSyncRequest<Parent>,
@@ -187,7 +221,7 @@ export function syncRun<Parent extends RunParent<Status>, Plan, Status extends R
   const status = parent.status ?? ({} as Status);
   if (status.result !== undefined) {
     // Retire: the observed parent carries the result, so every later sync does too.
-    return respond(parent, { state: recordedState(status, definition.what), children: definition.retained(status, children), at: now });
+    return respond(parent, retire(definition, status, children, now));
   }
   const stamped = stampedStart(children);
   const anyChild = Object.values(children).some((group) => Object.keys(group).length > 0);

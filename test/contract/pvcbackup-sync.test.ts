@@ -195,7 +195,8 @@ describe('PVCBackup sync: failures', () => {
     assert.deepEqual(retired.children.map((c) => `${c.kind}/${c.metadata.name}`), ['Job/backup-nightly']);
     const after = await world.sync();
     assert.deepEqual(after.children.map((c) => c.kind), ['Job'], 'the failed Job stays on later syncs');
-    assert.deepEqual(after.status, answer.status);
+    assert.deepEqual({ ...after.status, conditions: after.status.conditions?.filter((c) => c.type !== 'Retired') }, answer.status);
+    assert.equal(condition(after, 'Retired')?.reason, 'Settling', 'only the Job it keeps is left');
   });
 
   it('fails when the snapshot is not ready before the snapshot timeout, naming the last error', async () => {
@@ -310,5 +311,66 @@ describe('PVCBackup sync: invalid input', () => {
     assert.equal(answer.status.phase, 'Pending');
     assert.equal(condition(answer, 'Ready')?.reason, 'NamespaceNotInScope');
     assert.deepEqual(answer.children, []);
+  });
+});
+
+describe('PVCBackup sync: retirement (Metacontroller stops syncing it)', () => {
+  async function succeeded() {
+    const world = await runningWorld();
+    world.now = NOW;
+    world.update<Job>('Job', (job) => finishedJob(job, 'Complete', new Date(NOW.getTime() - 6000)));
+    world.related.push(terminatedPod('apps', 'uid-apps-nightly', 0, BACKUP_SUMMARY));
+    await world.sync();
+    return world;
+  }
+
+  it('is marked Retired a settle time after nothing but what it keeps is observed, and then changes nothing', async () => {
+    const world = await succeeded();
+    const deleting = await world.sync();
+    assert.deepEqual(deleting.children, []);
+    assert.equal(condition(deleting, 'Retired'), undefined, 'its children are still observed: not retired');
+    world.advance(1000);
+    const settling = await world.sync();
+    const since = condition(settling, 'Retired');
+    assert.deepEqual([since?.status, since?.reason], ['False', 'Settling']);
+    assert.equal(settling.resyncAfterSeconds, 60, 'comes back when the settle time is over');
+    world.advance(59_000);
+    const still = await world.sync();
+    assert.deepEqual(still.status, settling.status, 'not before the settle time is over');
+    world.advance(1000);
+    const retired = await world.sync();
+    const marked = condition(retired, 'Retired');
+    assert.deepEqual([marked?.status, marked?.reason, marked?.lastTransitionTime], ['True', 'Retired', '2026-11-29T12:01:01Z']);
+    assert.equal(retired.status.result, 'Succeeded');
+    assert.equal(retired.resyncAfterSeconds, undefined);
+    world.advance(3600_000);
+    assert.deepEqual(await world.sync(), retired, 'a fixed point (for a Metacontroller without the label selector)');
+    assert.deepEqual(world.created.filter((k) => k.startsWith('Job/')), ['Job/backup-nightly'], 'one Job');
+  });
+
+  it('is not marked while a child it drops is observed again (a lagging view)', async () => {
+    const world = await succeeded();
+    const observedBefore = world.request();
+    await world.sync();
+    world.advance(1000);
+    await world.sync();
+    world.advance(60_000);
+    // The children, as a cache that has not seen their deletion yet would still show them.
+    const laggingRequest = { ...world.request(), children: observedBefore.children };
+    const lagging = await world.ask(laggingRequest);
+    assert.deepEqual([condition(lagging, 'Retired')?.status, condition(lagging, 'Retired')?.reason], ['False', 'Settling']);
+    assert.deepEqual(droppedChildren(laggingRequest, lagging), ['Job/backup-nightly', 'PersistentVolumeClaim/backup-nightly', 'Secret/backup-nightly', 'VolumeSnapshot/backup-nightly']);
+  });
+
+  it('a failed backup keeps its Job and is retired with it', async () => {
+    const world = await runningWorld();
+    world.update<Job>('Job', (job) => finishedJob(job, 'Failed', world.now, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'));
+    await world.sync();
+    await world.sync();
+    await world.sync();
+    world.advance(60_000);
+    const retired = await world.sync();
+    assert.equal(condition(retired, 'Retired')?.status, 'True');
+    assert.deepEqual(retired.children.map((c) => c.kind), ['Job']);
   });
 });

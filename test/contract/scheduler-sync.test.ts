@@ -89,7 +89,7 @@ describe('scheduler DecoratorController sync', () => {
 
 describe('PVCBackup labeler', () => {
   const app = testApp();
-  it('labels a backup with its PVC, then as finished, and writes nothing when nothing changed', async () => {
+  it('labels a backup with its PVC, then as finished, then as retired, and writes nothing when nothing changed', async () => {
     const labels = async (object: unknown) => (await post<{ labels?: Record<string, string | null>; attachments: unknown[] }>(app, '/hooks/pvcbackup-labels/sync', { controller, object, attachments: {} }));
     const running = { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name: 'b', namespace: 'apps', uid: 'b' }, spec: { pvc: 'data' } };
     assert.deepEqual(await labels(running), { attachments: [], labels: { 'backsnap.skyb.it/pvc': 'data' } });
@@ -97,6 +97,10 @@ describe('PVCBackup labeler', () => {
     assert.deepEqual(await labels(labelled), { attachments: [] });
     assert.deepEqual(await labels({ ...labelled, status: { result: 'Failed' } }), { attachments: [], labels: { 'backsnap.skyb.it/finished': 'true' } });
     assert.deepEqual(await labels({ ...labelled, status: { result: 'Succeeded', maintenance: { prune: { at: '2026-11-29T01:00:00Z', result: 'Succeeded' } } } }), { attachments: [], labels: { 'backsnap.skyb.it/finished': 'true', 'backsnap.skyb.it/maintenance': 'true' } });
+    const condition = (type: string, status: string, reason: string) => ({ type, status, reason, message: '', lastTransitionTime: '2026-11-29T01:00:00Z' });
+    const finished = { ...labelled, metadata: { ...labelled.metadata, labels: { ...labelled.metadata.labels, 'backsnap.skyb.it/finished': 'true' } } };
+    assert.deepEqual(await labels({ ...finished, status: { result: 'Succeeded', conditions: [condition('Retired', 'False', 'Settling')] } }), { attachments: [] }, 'not retired while settling');
+    assert.deepEqual(await labels({ ...finished, status: { result: 'Succeeded', conditions: [condition('Ready', 'True', 'Succeeded'), condition('Retired', 'True', 'Retired')] } }), { attachments: [], labels: { 'backsnap.skyb.it/retired': 'true' } });
     const long = await labels({ ...running, spec: { pvc: 'p'.repeat(200) } });
     assert.ok((long.labels?.['backsnap.skyb.it/pvc'] ?? '').length <= 63);
   });

@@ -2,11 +2,12 @@
 // restic and S3, an incremental second backup, refused restores, and a restored PVC that outlives
 // its PVCRestore under the real garbage collector.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { waitFor } from '../env/processes.ts';
 import { startStack, type Stack } from './stack.ts';
 import {
-  type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, keepLogsOfFailures, listNames, runInVolume, verifyAndStop, volumeDir, volumeManifest,
+  type Backup, type Restore, BACKSNAP, createBackup, createNamespace, createPvc, createRestore, finished, getBackup, keepLogsOfFailures, listNames, runInVolume, verifyAndStop, volumeDir, volumeManifest,
 } from './support.ts';
 
 const NS = 'e2e-roundtrip';
@@ -48,6 +49,26 @@ describe('backup and restore round trip', () => {
       await waitFor(`children of the backup gone from ${path}`, async () => ((await listNames(stack, path)).includes('backup-first') ? undefined : true));
     }
     await waitFor('the temporary PVC gone', async () => ((await listNames(stack, `/api/v1/namespaces/${NS}/persistentvolumeclaims`)).includes('backup-first') ? undefined : true));
+  });
+
+  it('retires a finished backup: labelled retired, and Metacontroller syncs it no more', async () => {
+    const retired = await waitFor('backup first labelled retired', async () => {
+      const backup = await getBackup(stack, NS, 'first');
+      return backup?.metadata.labels?.['backsnap.skyb.it/retired'] === 'true' ? backup : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 1000 });
+    assert.equal(retired.status?.conditions?.find((c) => c.type === 'Retired')?.status, 'True');
+    // A witness that is still selected: a backup of a missing PVC waits (Pending), synced on each change.
+    await createBackup(stack, NS, 'witness', { pvc: 'absent' });
+    const syncsOf = (name: string) => readFileSync(stack.hooks.logPath, 'utf8').split('\n').filter((l) => l.includes('"hook":"/hooks/pvcbackup/sync"') && l.includes(`"object":"${NS}/${name}"`)).length;
+    const retiredSyncs = syncsOf('first');
+    // Each round: change both; the witness's sync shows Metacontroller has handled both events.
+    for (const round of ['1', '2']) {
+      const witnessSyncs = syncsOf('witness');
+      for (const name of ['first', 'witness']) await stack.kube.patch(`${BACKSNAP}/namespaces/${NS}/pvcbackups/${name}`, { metadata: { annotations: { 'e2e.backsnap.skyb.it/poke': round } } });
+      await waitFor(`the witness synced after change ${round}`, async () => (syncsOf('witness') > witnessSyncs ? true : undefined));
+    }
+    assert.equal(syncsOf('first'), retiredSyncs, 'the retired backup was not synced on a change');
+    await stack.kube.delete(`${BACKSNAP}/namespaces/${NS}/pvcbackups/witness`);
   });
 
   it('makes the second backup of the same PVC incremental', async () => {

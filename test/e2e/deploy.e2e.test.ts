@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { cacheBinDir, startControlPlane, type ControlPlane } from '../env/controlplane.ts';
 import { KubeRest } from '../env/kube-rest.ts';
 import { applyMetacontrollerCrds } from '../env/metacontroller.ts';
+import { RETIRED_LABEL } from '../../src/labels.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const kubectl = join(cacheBinDir(), 'kubectl');
@@ -107,6 +108,19 @@ describe('deploy/ manifests', () => {
     }
     const secret = objects.find((o) => o.kind === 'Secret') as Rendered & { data: Record<string, string> };
     assert.equal(Buffer.from(secret.data['BACKSNAP_HOOK_TOKEN'] ?? '', 'base64').toString(), SENTINELS.hookToken, 'the service reads the same key (envFrom)');
+  });
+
+  it('the PVCBackup controller and its labeler skip retired backups, in both renderings', () => {
+    type Selector = { matchExpressions?: { key: string; operator: string }[] };
+    type Controller = Rendered & { spec: { parentResource?: { resource: string; labelSelector?: Selector }; resources?: { resource: string; labelSelector?: Selector }[] } };
+    const retired = { matchExpressions: [{ key: RETIRED_LABEL, operator: 'DoesNotExist' }] };
+    for (const objects of [documents(renderKustomize()), documents(renderHelm())]) {
+      const controllers = objects.filter((o) => o.kind.endsWith('Controller')) as Controller[];
+      const composite = controllers.find((c) => c.spec.parentResource?.resource === 'pvcbackups');
+      assert.deepEqual(composite?.spec.parentResource?.labelSelector, retired);
+      const labeler = controllers.find((c) => c.metadata.name.endsWith('pvcbackup-labeler'));
+      assert.deepEqual(labeler?.spec.resources?.map((r) => r.labelSelector), [retired]);
+    }
   });
 
   it('the NetworkPolicies admit exactly Metacontroller to the hooks, the CronJob to the operations and monitoring to the metrics', () => {
