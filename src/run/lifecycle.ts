@@ -182,6 +182,8 @@ function childrenMissing<Status extends RunStatusBase>(status: Status, what: str
 
 export const RETIRED_CONDITION = 'Retired';
 
+const childIdentity = (c: KubeObject) => `${c.apiVersion}/${c.kind}/${objectKey(c)}`;
+
 /**
  * A finished run keeps only what its kind retains. Once nothing else is observed, it is marked
  * `Retired` (False, `Settling`), and True once that has held for CHILDREN_SETTLE_MS: every child
@@ -197,7 +199,11 @@ function retire<Parent extends RunParent<Status>, Plan, Status extends RunStatus
 ): Answer<Status> {
   const kept = definition.retained(status, children);
   const answer: Answer<Status> = { state: recordedState(status, definition.what), children: kept, at: now };
-  const settled = retainObserved(children).length === kept.length;
+  // A child being deleted counts as gone: the API server finishes its deletion with nobody's help
+  // (a failed backup's temporary PVC stays Terminating while the Job it keeps has its Pod).
+  const keptKeys = new Set(kept.map(childIdentity));
+  const observed = Object.values(children).flatMap((group) => Object.values(group));
+  const settled = observed.every((c) => keptKeys.has(childIdentity(c)) || c.metadata.deletionTimestamp !== undefined);
   const marked = status.conditions?.find((c) => c.type === RETIRED_CONDITION);
   if (!definition.marksRetired || !settled || marked?.status === 'True') return answer;
   const settlingSince = marked === undefined ? now : (parseTime(marked.lastTransitionTime) ?? now);

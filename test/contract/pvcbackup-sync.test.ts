@@ -373,4 +373,17 @@ describe('PVCBackup sync: retirement (Metacontroller stops syncing it)', () => {
     assert.equal(condition(retired, 'Retired')?.status, 'True');
     assert.deepEqual(retired.children.map((c) => c.kind), ['Job']);
   });
+
+  it('counts a child being deleted as gone (the temporary PVC a kept Job\'s Pod holds Terminating)', async () => {
+    const world = await runningWorld();
+    const temporary = world.child<PersistentVolumeClaim>('PersistentVolumeClaim');
+    world.update<Job>('Job', (job) => finishedJob(job, 'Failed', world.now, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'));
+    await world.sync();
+    await world.sync();
+    assert.deepEqual(world.deleted.filter((k) => k.startsWith('PersistentVolumeClaim/')), ['PersistentVolumeClaim/backup-nightly']);
+    world.children.set('PersistentVolumeClaim/backup-nightly', { ...temporary, metadata: { ...temporary.metadata, deletionTimestamp: world.now.toISOString() } });
+    assert.equal(condition(await world.sync(), 'Retired')?.reason, 'Settling');
+    world.advance(60_000);
+    assert.equal(condition(await world.sync(), 'Retired')?.status, 'True');
+  });
 });
