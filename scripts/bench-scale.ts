@@ -30,6 +30,8 @@ interface Figures {
   metacontrollerRss: number;
   apiRequestsPerBackup: number;
   scrapeMs: number;
+  /** Hook calls for the history's backups (PVCBackup controller and labeler), from Metacontroller's start. */
+  historySyncs: number;
   /** Mean wall time per backup of each step of a run, from watch events on this clock. */
   phases: Record<Phase, number>;
 }
@@ -142,7 +144,7 @@ async function round(k: number): Promise<Figures> {
         { type: 'Failed', status: 'False', reason: 'NotFailed', message: '', lastTransitionTime: '2026-11-01T02:00:00Z' },
         { type: 'Retired', status: 'True', reason: 'Retired', message: 'history', lastTransitionTime: '2026-11-01T02:02:00Z' },
       ];
-      const status = { phase: 'Succeeded', result: 'Succeeded', startedAt: '2026-11-01T02:00:00Z', finishedAt: '2026-11-01T02:01:00Z', duration: '1m0s', message: 'history', conditions };
+      const status = { phase: 'Succeeded', result: 'Succeeded', startedAt: '2026-11-01T02:00:00Z', finishedAt: '2026-11-01T02:01:00Z', duration: '1m0s', message: 'history', conditions, observedGeneration: 1 };
       await stack.kube.request('PUT', `${path}/${name}/status`, { apiVersion: 'backsnap.skyb.it/v1alpha1', kind: 'PVCBackup', metadata: { name, namespace: ns, labels, resourceVersion: created.metadata.resourceVersion }, spec: { pvc, ttl: '720h' }, status });
     });
     say(`  K=${k}: ${k} finished PVCBackups of history`);
@@ -188,6 +190,8 @@ async function round(k: number): Promise<Figures> {
       const log = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n');
       const decisionsOf = (hook: string) => log.filter((l) => l.includes(`"hook":"${hook}"`)).map((l) => JSON.parse(l) as { ms: number; bytes: number });
       const decisions = decisionsOf('/hooks/pvcbackup/sync');
+      // From the log's start: Metacontroller's first syncs of the history come before the slot.
+      const historySyncs = readFileSync(stack.hooks.logPath, 'utf8').split('\n').filter((l) => /"hook":"\/hooks\/pvcbackup(-labels)?\/sync"/.test(l) && /"object":"[^"/]*\/history-/.test(l)).length;
       const queue = decisionsOf('/hooks/backup-queue/sync');
       return {
         k,
@@ -205,6 +209,7 @@ async function round(k: number): Promise<Figures> {
         metacontrollerRss,
         apiRequestsPerBackup: (apiAfter - apiBefore) / N,
         scrapeMs,
+        historySyncs,
         phases: meanPhases(runMarks.marks),
       };
     } finally {
@@ -233,6 +238,7 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['Metacontroller peak RSS', (f) => f.metacontrollerRss / 1048576, 'MiB'],
   ['API server requests per backup (node agent stand-in included)', (f) => f.apiRequestsPerBackup, ''],
   ['/metrics scrape', (f) => f.scrapeMs, 'ms'],
+  ['hook calls for the history (PVCBackup sync and labeler)', (f) => f.historySyncs, ''],
   ...PHASES.map((phase): [string, (f: Figures) => number, string] => [`  per backup: ${phase}`, (f) => f.phases[phase], 's']),
 ];
 const cell = (f: Figures, get: (f: Figures) => number, unit: string) => `${get(f).toFixed(2)} ${unit}`.padStart(10);
