@@ -187,11 +187,12 @@ async function round(k: number): Promise<Figures> {
       runMarks.stop();
       // Control-plane time: a run's own span (start to finish) minus its Job's run time.
       const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - (jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0));
-      const log = readFileSync(stack.hooks.logPath, 'utf8').slice(logStart).split('\n');
+      const fullLog = readFileSync(stack.hooks.logPath, 'utf8');
+      const log = fullLog.slice(logStart).split('\n');
       const decisionsOf = (hook: string) => log.filter((l) => l.includes(`"hook":"${hook}"`)).map((l) => JSON.parse(l) as { ms: number; bytes: number });
       const decisions = decisionsOf('/hooks/pvcbackup/sync');
       // From the log's start: Metacontroller's first syncs of the history come before the slot.
-      const historySyncs = readFileSync(stack.hooks.logPath, 'utf8').split('\n').filter((l) => /"hook":"\/hooks\/pvcbackup(-labels)?\/sync"/.test(l) && /"object":"[^"/]*\/history-/.test(l)).length;
+      const historySyncs = fullLog.split('\n').filter((l) => /"hook":"\/hooks\/pvcbackup(-labels)?\/sync"/.test(l) && /"object":"[^"/]*\/history-/.test(l)).length;
       const queue = decisionsOf('/hooks/backup-queue/sync');
       return {
         k,

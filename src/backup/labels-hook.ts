@@ -4,7 +4,7 @@
 // the backups a decision needs (the gate the unfinished ones, the scheduler one PVC's maintenance
 // records), and retired backups are synced by no controller at all, this one included.
 import { FINISHED_LABEL, MAINTENANCE_LABEL, PVC_LABEL, RETIRED_LABEL } from '../labels.ts';
-import { RETIRED_CONDITION } from '../run/lifecycle.ts';
+import { isRetired } from '../run/lifecycle.ts';
 import type { HookResult } from '../metacontroller/hook.ts';
 import type { DecoratorSyncRequest, DecoratorSyncResponse } from '../metacontroller/types.ts';
 import { shortHash } from '../names.ts';
@@ -22,7 +22,7 @@ export function syncBackupLabels(request: DecoratorSyncRequest<PVCBackup>): Hook
     [PVC_LABEL]: pvc === undefined || pvc === '' ? null : pvcLabelValue(pvc),
     [FINISHED_LABEL]: backup.status?.result === undefined ? null : 'true',
     [MAINTENANCE_LABEL]: backup.status?.maintenance === undefined ? null : 'true',
-    [RETIRED_LABEL]: backup.status?.conditions?.some((c) => c.type === RETIRED_CONDITION && c.status === 'True') === true ? 'true' : null,
+    [RETIRED_LABEL]: isRetired(backup.status) ? 'true' : null,
   };
   // Only what differs, so an unchanged backup is never written (each write is a sync of it).
   const current = backup.metadata.labels ?? {};

@@ -101,10 +101,13 @@ function observe<Parent extends KubeObject>(request: CompositeSyncRequest<Parent
   return { parent: request.parent, children: request.children ?? {}, related: request.related ?? {} };
 }
 
+/** Which child an object is, across the child groups. */
+const childIdentity = (c: KubeObject) => `${c.apiVersion}/${c.kind}/${objectKey(c)}`;
+
 /** The desired children plus every observed child they leave out: nothing is deleted here. */
 function keepingObserved(desired: readonly KubeObject[], observed: ObjectGroups): KubeObject[] {
-  const named = new Set(desired.map((c) => `${c.kind}/${objectKey(c)}`));
-  return [...desired, ...retainObserved(observed).filter((c) => !named.has(`${c.kind}/${objectKey(c)}`))];
+  const named = new Set(desired.map(childIdentity));
+  return [...desired, ...retainObserved(observed).filter((c) => !named.has(childIdentity(c)))];
 }
 
 interface Answer<Status> {
@@ -180,9 +183,12 @@ function childrenMissing<Status extends RunStatusBase>(status: Status, what: str
   };
 }
 
-export const RETIRED_CONDITION = 'Retired';
+const RETIRED_CONDITION = 'Retired';
 
-const childIdentity = (c: KubeObject) => `${c.apiVersion}/${c.kind}/${objectKey(c)}`;
+/** Whether a run's status says it is retired (the labeler's cue). */
+export function isRetired(status: RunStatusBase | undefined): boolean {
+  return status?.conditions?.some((c) => c.type === RETIRED_CONDITION && c.status === 'True') === true;
+}
 
 /**
  * A finished run keeps only what its kind retains. Once nothing else is observed, it is marked
@@ -204,8 +210,8 @@ function retire<Parent extends RunParent<Status>, Plan, Status extends RunStatus
   const keptKeys = new Set(kept.map(childIdentity));
   const observed = Object.values(children).flatMap((group) => Object.values(group));
   const settled = observed.every((c) => keptKeys.has(childIdentity(c)) || c.metadata.deletionTimestamp !== undefined);
+  if (!definition.marksRetired || !settled || isRetired(status)) return answer;
   const marked = status.conditions?.find((c) => c.type === RETIRED_CONDITION);
-  if (!definition.marksRetired || !settled || marked?.status === 'True') return answer;
   const settlingSince = marked === undefined ? now : (parseTime(marked.lastTransitionTime) ?? now);
   const settlesAt = settlingSince.getTime() + CHILDREN_SETTLE_MS;
   if (now.getTime() >= settlesAt) {
