@@ -6,6 +6,11 @@ export const RESTORING_ANNOTATION = 'backsnap.skyb.it/restoring';
 export const ALLOW_RESTORE_TO_ANNOTATION = 'backsnap.skyb.it/allow-restore-to';
 /** On every child of a run: when the run started (RFC 3339), so a sync that observes a stale parent still knows. */
 export const STARTED_AT_ANNOTATION = 'backsnap.skyb.it/started-at';
+/**
+ * On a child made before its run starts (a backup's VolumeSnapshot, taken while it waits for a
+ * slot): observing it does not mean the run has started. It never carries STARTED_AT_ANNOTATION.
+ */
+export const AHEAD_OF_START_ANNOTATION = 'backsnap.skyb.it/ahead-of-start';
 /** On Job pods: the UID of the PVCBackup/PVCRestore, so the hooks can find the pods. */
 export const RUN_UID_LABEL = 'backsnap.skyb.it/run-uid';
 

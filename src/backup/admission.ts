@@ -19,8 +19,10 @@
 // starts holds a PVC and a slot of its own.
 //
 // Slots go only to holders of a volume ticket: a slot holder can always go on, so a slot held by
-// one backup and the volume by another never wait on each other. A volume ticket without a slot
-// reserves a place within the limit.
+// one backup and the volume by another never wait on each other. Volume tickets go to as many
+// backups as the limit has places, and as many again: those next in line take their snapshot while
+// they wait (src/backup/sync.ts), so that it is ready when a slot frees, and no more snapshots are
+// held by waiting backups than run at once.
 import { namespaceInScope, type Config } from '../config.ts';
 import type { ConfigMap, KubeObject } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL, TICKET_LABEL } from '../labels.ts';
@@ -29,6 +31,9 @@ import { pvcLabelValue } from './labels-hook.ts';
 import { backupPvc, type PVCBackup } from './types.ts';
 
 export type TicketKind = 'volume' | 'slot' | 'admitted';
+
+/** A place of the limit for a running backup and one for the backup next in line after it. */
+const VOLUME_TICKETS_PER_PLACE = 2;
 
 export function volumeTicketName(pvc: string): string {
   return `backup-volume-${pvcLabelValue(pvc)}`;
@@ -175,8 +180,8 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
     }
   }
 
-  // 1. Volume tickets, oldest first, one per PVC, while the limit has places: held slots, running
-  // backups (with or without tickets seen) and volume tickets waiting for a slot. A volume is busy
+  // 1. Volume tickets, oldest first, one per PVC, while twice the limit has places: held slots,
+  // running backups (with or without tickets seen) and volume tickets waiting for a slot. A volume is busy
   // while its ticket is observed (held, or dropped and not deleted yet) or a backup of it runs.
   const busyVolumes = new Set([...held.filter((t) => ticketKind(t) === 'volume').map(nameOf), ...[...unfinished.values()].filter(isRunning).map(volumeOf)]);
   const claims = new Set([...unfinished].filter(([uid, b]) => takesPlace(uid, b) || withVolume.has(uid)).map(([uid]) => uid));
@@ -184,7 +189,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   for (const backup of waiting) {
     const uid = uidOf(backup);
     if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup))) continue;
-    if (limit > 0 && !claims.has(uid) && claims.size >= limit) continue;
+    if (limit > 0 && !claims.has(uid) && claims.size >= limit * VOLUME_TICKETS_PER_PLACE) continue;
     claims.add(uid);
     busyVolumes.add(volumeOf(backup));
     tickets.push(volumeTicket(backup));

@@ -1,7 +1,7 @@
 // Literal factories of the objects a PVCBackup owns while it runs.
 import type { Config } from '../config.ts';
 import type { Labels, Job, PersistentVolumeClaim, Secret, VolumeSnapshot } from '../kube/types.ts';
-import { MANAGED_BY, PLAN_ANNOTATION, REPOSITORY_LABEL, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
+import { AHEAD_OF_START_ANNOTATION, MANAGED_BY, PLAN_ANNOTATION, REPOSITORY_LABEL, SCHEDULE_ANNOTATION, STARTED_AT_ANNOTATION, TEMPORARY_LABEL } from '../labels.ts';
 import { boundedName } from '../names.ts';
 import { BACKUP_SCRIPT } from '../restic/scripts.ts';
 import { credentialsSecret, repositoryLabel } from '../restic/credentials.ts';
@@ -25,7 +25,7 @@ export interface BackupRun extends BackupTarget {
   startedAt: string;
 }
 
-function labels(target: BackupRun): Labels {
+function labels(target: BackupTarget): Labels {
   return { ...(target.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'backup' };
 }
 
@@ -39,10 +39,22 @@ export function backupSecret(target: BackupRun, config: Config): Secret {
 }
 
 export function volumeSnapshot(target: BackupRun, config: Config): VolumeSnapshot {
+  return snapshotOf(target, config, annotations(target));
+}
+
+/**
+ * The same snapshot taken while the backup waits for a slot, so that it is ready when the backup
+ * starts. Children are never updated (OnDelete), so it keeps this marker, and no start time.
+ */
+export function volumeSnapshotAheadOfStart(target: BackupTarget, config: Config): VolumeSnapshot {
+  return snapshotOf(target, config, { ...(target.spec.annotations ?? {}), [AHEAD_OF_START_ANNOTATION]: 'true' });
+}
+
+function snapshotOf(target: BackupTarget, config: Config, annotations: Labels): VolumeSnapshot {
   return {
     apiVersion: 'snapshot.storage.k8s.io/v1',
     kind: 'VolumeSnapshot',
-    metadata: { name: backupChildName(target.name), namespace: target.namespace, labels: labels(target), annotations: annotations(target) },
+    metadata: { name: backupChildName(target.name), namespace: target.namespace, labels: labels(target), annotations },
     spec: {
       source: { persistentVolumeClaimName: target.spec.pvc },
       ...(config.snapshotClass === undefined ? {} : { volumeSnapshotClassName: config.snapshotClass }),

@@ -2,6 +2,10 @@
 //
 //   Pending ──slot──▶ Running: Secret + VolumeSnapshot ─ready─▶ + temporary PVC + Job ─Complete─▶ Succeeded (children dropped)
 //                       │ snapshot timeout, Job Failed, deadline, source PVC gone ──────────────────▶ Failed (Job kept for its logs)
+//
+// A backup next in line (holding its PVC's volume ticket, src/backup/admission.ts) takes its
+// VolumeSnapshot while it waits for a slot, so that the snapshot, the slowest step of the control
+// plane, is usually ready when it starts: then its first Running sync creates all four children.
 import type { Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
 import type { ConfigMap, Job, Namespace, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
@@ -16,9 +20,9 @@ import { PVCBackupSpecSchema } from '../schema/pvcbackup.ts';
 import { validator } from '../schema/validate.ts';
 import type { Maintenance } from '../restic/results.ts';
 import type { ExtraCondition } from '../run/status.ts';
-import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, type BackupPlan, type BackupRun, type BackupTarget } from './children.ts';
+import { backupChildName, backupJob, backupSecret, temporaryPvc, volumeSnapshot, volumeSnapshotAheadOfStart, type BackupPlan, type BackupRun, type BackupTarget } from './children.ts';
 import { backupPlan } from './plan.ts';
-import { admissionTicketName, volumeTicketName } from './admission.ts';
+import { admissionTicketName, ticketHolder, volumeTicketName } from './admission.ts';
 import { claimSlot } from './queue.ts';
 import type { PVCBackup, PVCBackupSpec, PVCBackupStatus } from './types.ts';
 
@@ -94,7 +98,8 @@ function start(target: BackupTarget, context: Context): BackupStep {
   const { observed, config, now } = context;
   const run: BackupRun = { ...target, startedAt: context.startedAt };
   const created = parseTime(observed.parent.metadata.creationTimestamp)?.getTime() ?? now.getTime();
-  const problem = sourceProblem(observeBackup(target, context).sourcePvc, target.spec.pvc);
+  const observedChildren = observeBackup(target, context);
+  const problem = sourceProblem(observedChildren.sourcePvc, target.spec.pvc);
   if (problem !== undefined) {
     const graceEnds = created + config.startGraceMs;
     if (problem.permanent) return failed(problem.reason, problem.message, now);
@@ -102,13 +107,21 @@ function start(target: BackupTarget, context: Context): BackupStep {
     return { kind: 'wait', state: { phase: 'Pending', reason: problem.reason, message: problem.message }, resyncAfterSeconds: Math.min(10, secondsUntil(graceEnds, now)) };
   }
   const ticket = (name: string) => findObject<ConfigMap>(observed.related, 'ConfigMap', 'v1', target.namespace, name);
-  const slot = claimSlot(observed.parent, ticket(admissionTicketName(target.uid)), ticket(volumeTicketName(target.spec.pvc)), config);
-  if (!slot.granted) return { kind: 'wait', state: { phase: 'Pending', reason: slot.reason, message: slot.message }, resyncAfterSeconds: SLOT_POLL_SECONDS };
+  const volume = ticket(volumeTicketName(target.spec.pvc));
+  const slot = claimSlot(observed.parent, ticket(admissionTicketName(target.uid)), volume, config);
+  if (slot.granted) return snapshotPhase(run, observedChildren, config, now);
+  const waiting: RunState = { phase: 'Pending', reason: slot.reason, message: slot.message };
+  if (volume === undefined || ticketHolder(volume) !== target.uid) return { kind: 'wait', state: waiting, resyncAfterSeconds: SLOT_POLL_SECONDS };
+  // Next in line: the PVC is this backup's alone (no other backup of it runs or takes a snapshot),
+  // and the queue hands out at most one volume ticket per place ahead (admission.ts).
+  const error = observedChildren.snapshot?.status?.error?.message;
+  const ahead = error === undefined ? 'its VolumeSnapshot is taken ahead' : `its VolumeSnapshot, taken ahead, reports an error (retried until the snapshot timeout after the start): ${error}`;
   return {
-    kind: 'run',
-    state: snapshotPending(target),
-    children: [backupSecret(run, config), volumeSnapshot(run, config)],
-    resyncAfterSeconds: Math.ceil(config.snapshotTimeoutMs / 1000),
+    kind: 'prepare',
+    state: { ...waiting, message: `${slot.message}; ${ahead}` },
+    // An observed snapshot is kept as it is (every answer keeps the observed children).
+    children: observedChildren.snapshot === undefined ? [volumeSnapshotAheadOfStart(target, config)] : [],
+    resyncAfterSeconds: SLOT_POLL_SECONDS,
   };
 }
 

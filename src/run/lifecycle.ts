@@ -4,7 +4,8 @@
 //
 // Metacontroller's caches lag (DESIGN.md §4): the parent a sync observes can be older than the
 // status the previous sync wrote, and children can lag behind what was created or deleted. So:
-// - a run has started when its status says so or any of its children is observed;
+// - a run has started when its status says so or any of its children is observed, except children
+//   made ahead of the start (AHEAD_OF_START_ANNOTATION: a backup's snapshot taken while it waits);
 // - children are deleted only by `retire`, in a sync whose *observed* parent already carries the
 //   result; every other answer keeps each observed child (the sync that decides the result too);
 // - a run is marked `Retired` (and then no longer synced) only a settle time after nothing but what
@@ -18,7 +19,7 @@ import { namespaceInScope, type Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { objectKey } from '../kube/meta.ts';
-import { STARTED_AT_ANNOTATION } from '../labels.ts';
+import { AHEAD_OF_START_ANNOTATION, STARTED_AT_ANNOTATION } from '../labels.ts';
 import { retainObserved, secondsUntil, type HookResult } from '../metacontroller/hook.ts';
 import type { CompositeSyncRequest, CompositeSyncResponse, ObjectGroups } from '../metacontroller/types.ts';
 import { finishFields, recordedState, runConditions, type ExtraCondition, type RunResult, type RunState, type RunStatusBase } from './status.ts';
@@ -48,12 +49,15 @@ export interface RunContext<Parent> {
 }
 
 /**
- * What a kind decides in one sync. `wait`: nothing new, keep what is observed. `run`: the
- * children the run needs now (observed ones are kept in any case). `finish`: the result, at the
- * time it happened (the Job's completion, a deadline), never the time this sync ran.
+ * What a kind decides in one sync. `wait`: nothing new, keep what is observed. `prepare`: not
+ * started, but children made ahead of the start (marked AHEAD_OF_START_ANNOTATION, or they would
+ * start it). `run`: the children the run needs now (observed ones are kept in any case).
+ * `finish`: the result, at the time it happened (the Job's completion, a deadline), never the time
+ * this sync ran.
  */
 export type Step<Status> =
   | { kind: 'wait'; state: RunState; resyncAfterSeconds?: number }
+  | { kind: 'prepare'; state: RunState; children: KubeObject[]; resyncAfterSeconds?: number }
   | { kind: 'run'; state: RunState; children: KubeObject[]; fields?: Partial<Status>; resyncAfterSeconds?: number }
   | { kind: 'finish'; result: RunResult; reason: string; message: string; at: Date; fields?: Partial<Status>; conditions?: ExtraCondition[] };
 
@@ -147,6 +151,8 @@ function answerStep<Status extends RunStatusBase>(step: Step<Status>, observed: 
   switch (step.kind) {
     case 'wait':
       return { state: step.state, children: retainObserved(observed), at: now, ...(step.resyncAfterSeconds === undefined ? {} : { resyncAfterSeconds: step.resyncAfterSeconds }) };
+    case 'prepare':
+      return { state: step.state, children: keepingObserved(step.children, observed), at: now, ...(step.resyncAfterSeconds === undefined ? {} : { resyncAfterSeconds: step.resyncAfterSeconds }) };
     case 'run':
       return {
         state: step.state,
@@ -236,9 +242,10 @@ export function syncRun<Parent extends RunParent<Status>, Plan, Status extends R
     return respond(parent, retire(definition, status, children, now));
   }
   const stamped = stampedStart(children);
-  const anyChild = Object.values(children).some((group) => Object.keys(group).length > 0);
+  const ofTheRun = childrenOfTheRun(children);
+  const anyChild = ofTheRun.length > 0;
   const started = stamped !== undefined || anyChild || hasStarted(status);
-  const startedAt = stamped ?? status.startedAt ?? earliestCreation(children);
+  const startedAt = stamped ?? status.startedAt ?? earliestCreation(ofTheRun);
 
   const answer = (step: Step<Status>, at: string | undefined = startedAt) => respond(parent, answerStep(step, children, at, now));
   if (startedByBacksnap(status) && !anyChild) {
@@ -266,10 +273,15 @@ export function syncRun<Parent extends RunParent<Status>, Plan, Status extends R
   return answer(definition.progress(valid, { observed, config, now, startedAt: startedAt ?? formatTime(now) }));
 }
 
+/** The observed children but those made ahead of the start. */
+function childrenOfTheRun(children: ObjectGroups): KubeObject[] {
+  return Object.values(children).flatMap((group) => Object.values(group).filter((c) => c.metadata.annotations?.[AHEAD_OF_START_ANNOTATION] === undefined));
+}
+
 /** Children made before start times were stamped on them (an upgrade): the oldest one's creation. */
-function earliestCreation(children: ObjectGroups): string | undefined {
-  const times = Object.values(children)
-    .flatMap((group) => Object.values(group).map((c) => c.metadata.creationTimestamp))
+function earliestCreation(children: readonly KubeObject[]): string | undefined {
+  const times = children
+    .map((c) => c.metadata.creationTimestamp)
     .filter((t): t is string => t !== undefined)
     .sort();
   return times[0];

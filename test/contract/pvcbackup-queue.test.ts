@@ -7,10 +7,12 @@ import { describe, it } from 'node:test';
 import { admissionTicket, admissionTicketName, admitBackups, slotTicket, ticketHolder, ticketKind, volumeTicket, volumeTicketName, type TicketKind } from '../../src/backup/admission.ts';
 import { claimSlot } from '../../src/backup/queue.ts';
 import type { PVCBackup } from '../../src/backup/types.ts';
-import type { ConfigMap, KubeObject } from '../../src/kube/types.ts';
+import type { ConfigMap, KubeObject, PersistentVolumeClaim, VolumeSnapshot } from '../../src/kube/types.ts';
 import type { DecoratorSyncResponse } from '../../src/metacontroller/types.ts';
 import type { PVCBackupStatus } from '../../src/schema/pvcbackup.ts';
-import { admissionTickets, BACKUP_CHILD_GROUPS, backup, groups, minutesAgo, namespace, pvc, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
+import { admissionTickets, BACKUP_CHILD_GROUPS, backup, groups, minutesAgo, namespace, NOW, pvc, readySnapshot, syncRequest, testApp, testConfig } from '../support/fixtures.ts';
+import { formatTime } from '../../src/duration.ts';
+import { AHEAD_OF_START_ANNOTATION, STARTED_AT_ANNOTATION } from '../../src/labels.ts';
 import { post, type SyncAnswer } from '../support/hooks.ts';
 
 type Answer = SyncAnswer<PVCBackupStatus>;
@@ -38,14 +40,14 @@ describe('backup queue: admission', () => {
   const b = waiting('b', 'pb', 2);
   const limit = (n: number) => ({ BACKSNAP_MAX_RUNNING_BACKUPS: String(n) });
   const cases: Case[] = [
-    { name: 'reserves the volumes of the oldest waiting backups up to the limit, nothing more yet', backups: [waiting('c', 'pc', 1), a, b], env: limit(2), want: { volume: ['a', 'b'], slot: [], admitted: [] } },
+    { name: 'reserves the volumes of the oldest waiting backups for twice the limit (a place and the next in line), nothing more yet', backups: [waiting('c', 'pc', 1), a, b], env: limit(1), want: { volume: ['a', 'b'], slot: [], admitted: [] } },
     { name: 'gives slots to backups whose volume ticket it has seen', backups: [a, b], volumes: [a, b], env: limit(2), want: { volume: ['a', 'b'], slot: ['a', 'b'], admitted: [] } },
     { name: 'admits backups it has seen hold their volume and a slot', backups: [a, b], volumes: [a, b], slots: [a], env: limit(2), want: { volume: ['a', 'b'], slot: ['a', 'b'], admitted: ['a'] } },
     { name: 'without a limit, the volume ticket is enough for admission', backups: [a], volumes: [a], env: limit(0), want: { volume: ['a'], slot: [], admitted: ['a'] } },
-    { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), a, b], env: limit(2), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'running backups take places, with or without tickets seen', backups: [running('r', 'pr'), a, b], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'a running backup without a slot seen keeps a volume holder from getting one', backups: [running('r', 'pr'), a], volumes: [a], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'a backup admitted while there was no limit takes a place: no slot for the next', backups: [waiting('x', 'px', 4), a], volumes: [waiting('x', 'px', 4), a], admissions: [waiting('x', 'px', 4)], env: limit(1), want: { volume: ['a', 'x'], slot: [], admitted: ['x'] } },
-    { name: 'held tickets of an unfinished backup are kept and count', backups: [a, b], volumes: [b], slots: [b], admissions: [b], want: { volume: ['b'], slot: ['b'], admitted: ['b'] } },
+    { name: 'held tickets of an unfinished backup are kept and count', backups: [a, b, waiting('c', 'pc', 1)], volumes: [b], slots: [b], admissions: [b], env: limit(1), want: { volume: ['a', 'b'], slot: ['b'], admitted: ['b'] } },
     { name: 'the tickets of a finished backup are dropped, its slot name not reused until it is gone', backups: [finished('done', 'pd'), a], volumes: [finished('done', 'pd'), a], slots: [finished('done', 'pd')], admissions: [finished('done', 'pd')], want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'a free slot name goes to the next volume holder', backups: [finished('done', 'pd'), a], volumes: [a], want: { volume: ['a'], slot: ['a'], admitted: [] } },
     { name: "a finished backup's volume is not handed on in the answer that drops its ticket", backups: [finished('done', 'pa'), a], volumes: [finished('done', 'pa')], want: { volume: [], slot: [], admitted: [] } },
@@ -55,7 +57,7 @@ describe('backup queue: admission', () => {
     { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: limit(5), want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'without a limit every PVC gets its volume and no slots exist', backups: [a, b, waiting('c', 'pc', 1)], env: limit(0), want: { volume: ['a', 'b', 'c'], slot: [], admitted: [] } },
     { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', ...limit(5) }, want: { volume: [], slot: [], admitted: [] } },
-    { name: 'ties in age are broken by namespace and name', backups: [waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: limit(1), want: { volume: ['a'], slot: [], admitted: [] } },
+    { name: 'ties in age are broken by namespace and name', backups: [waiting('c', 'pc', 2), waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: limit(1), want: { volume: ['a', 'b'], slot: [], admitted: [] } },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -70,7 +72,7 @@ describe('backup queue: admission', () => {
     const config = testConfig(limit(2));
     const first = admitBackups(backups, [], config, QUEUE_NS);
     assert.deepEqual(admitBackups(backups, [], config, QUEUE_NS).tickets, first.tickets);
-    assert.deepEqual(first.reserved, ['apps/a', 'apps/b']);
+    assert.deepEqual(first.reserved, ['apps/a', 'apps/b', 'apps/c']);
     const second = admitBackups(backups, first.tickets, config, QUEUE_NS);
     assert.deepEqual(second.slotted, ['apps/a', 'apps/b']);
     const third = admitBackups(backups, second.tickets, config, QUEUE_NS);
@@ -221,25 +223,91 @@ describe('backup queue: hook', () => {
 describe('backup gate in the PVCBackup sync', () => {
   const me = waiting('me', 'data', 1);
   const other = waiting('other', 'data', 5);
-  const decide = (tickets: ConfigMap[], env: Record<string, string> = {}) =>
-    post<Answer>(testApp(testConfig(env)), '/hooks/pvcbackup/sync', syncRequest(me, [], [pvc('data'), ...tickets], BACKUP_CHILD_GROUPS));
+  const decide = (tickets: ConfigMap[], env: Record<string, string> = {}, parent: PVCBackup = me, children: KubeObject[] = []) =>
+    post<Answer>(testApp(testConfig(env)), '/hooks/pvcbackup/sync', syncRequest(parent, children, [pvc('data'), ...tickets], BACKUP_CHILD_GROUPS));
   const reason = (a: Answer) => a.status.conditions?.find((c) => c.type === 'Ready')?.reason;
-  const cases: { name: string; tickets: ConfigMap[]; env?: Record<string, string>; starts: boolean; reason?: string; message?: RegExp }[] = [
-    { name: 'starts with its admission ticket', tickets: admissionTickets(me), starts: true },
-    { name: 'the admission alone is enough (the volume ticket not seen yet)', tickets: [admissionTicket(me)], starts: true },
-    { name: 'waits without tickets, however idle the cluster looks', tickets: [], starts: false, reason: 'WaitingForSlot', message: /waiting for the backup queue \(DecoratorController backsnap-backup-queue; at most 1 backups run at once\)/ },
-    { name: 'with its volume but no admission, waits next in line', tickets: [volumeTicket(me)], starts: false, reason: 'WaitingForSlot', message: /next in line/ },
-    { name: "another backup's admission ticket is not its own", tickets: [volumeTicket(me), { ...admissionTicket(other), metadata: { ...admissionTicket(other).metadata, name: admissionTicketName(me.metadata.uid ?? '') } }], starts: false, reason: 'WaitingForSlot' },
-    { name: 'waits while another backup holds the volume, and names it', tickets: [volumeTicket(other)], starts: false, reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
+  const kinds = (a: Answer) => a.children.map((c) => c.kind);
+  const cases: { name: string; tickets: ConfigMap[]; env?: Record<string, string>; starts: boolean; children: string[]; reason?: string; message?: RegExp }[] = [
+    { name: 'starts with its admission ticket', tickets: admissionTickets(me), starts: true, children: ['Secret', 'VolumeSnapshot'] },
+    { name: 'the admission alone is enough (the volume ticket not seen yet)', tickets: [admissionTicket(me)], starts: true, children: ['Secret', 'VolumeSnapshot'] },
+    { name: 'waits without tickets, however idle the cluster looks', tickets: [], starts: false, children: [], reason: 'WaitingForSlot', message: /waiting for the backup queue \(DecoratorController backsnap-backup-queue; at most 1 backups run at once\)/ },
+    { name: 'with its volume but no admission, waits next in line and takes its snapshot ahead', tickets: [volumeTicket(me)], starts: false, children: ['VolumeSnapshot'], reason: 'WaitingForSlot', message: /next in line.*its VolumeSnapshot is taken ahead/ },
+    { name: "another backup's admission ticket is not its own", tickets: [volumeTicket(me), { ...admissionTicket(other), metadata: { ...admissionTicket(other).metadata, name: admissionTicketName(me.metadata.uid ?? '') } }], starts: false, children: ['VolumeSnapshot'], reason: 'WaitingForSlot' },
+    { name: 'waits while another backup holds the volume, and names it', tickets: [volumeTicket(other)], starts: false, children: [], reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
   ];
   for (const c of cases) {
     it(c.name, async () => {
       const answer = await decide(c.tickets, c.env);
       assert.equal(answer.status.phase, c.starts ? 'Running' : 'Pending');
-      assert.equal(answer.children.length, c.starts ? 2 : 0);
+      assert.deepEqual(kinds(answer), c.children);
+      assert.equal(answer.status.startedAt !== undefined, c.starts, 'only a started backup has a start time');
       if (c.reason !== undefined) assert.equal(reason(answer), c.reason);
       if (c.message !== undefined) assert.match(answer.status.message ?? '', c.message);
       if (!c.starts) assert.ok((answer.resyncAfterSeconds ?? 0) > 0, 'a waiting backup is looked at again');
     });
   }
+});
+
+describe('the snapshot a backup takes ahead of its start', () => {
+  const me = waiting('me', 'data', 1);
+  const sync = (parent: PVCBackup, children: KubeObject[], tickets: ConfigMap[]) =>
+    post<Answer>(testApp(testConfig()), '/hooks/pvcbackup/sync', syncRequest(parent, children, [pvc('data'), ...tickets], BACKUP_CHILD_GROUPS));
+  const kinds = (a: Answer) => a.children.map((c) => c.kind);
+  const takeAhead = async () => {
+    const answer = await sync(me, [], [volumeTicket(me)]);
+    const snapshot = answer.children.find((c): c is VolumeSnapshot => c.kind === 'VolumeSnapshot');
+    assert.ok(snapshot);
+    return { ...snapshot, metadata: { ...snapshot.metadata, uid: 'snapshot-uid', creationTimestamp: minutesAgo(0.5) } };
+  };
+
+  it('is marked as made ahead of the start and carries no start time', async () => {
+    const snapshot = await takeAhead();
+    assert.equal(snapshot.metadata.annotations?.[AHEAD_OF_START_ANNOTATION], 'true');
+    assert.equal(snapshot.metadata.annotations?.[STARTED_AT_ANNOTATION], undefined);
+    assert.equal(snapshot.spec.source.persistentVolumeClaimName, 'data');
+  });
+
+  it('does not start the backup when observed: no Secret, no Job without the admission ticket', async () => {
+    const snapshot = readySnapshot(await takeAhead());
+    for (const tickets of [[volumeTicket(me)], []]) {
+      const answer = await sync(me, [snapshot], tickets);
+      assert.equal(answer.status.phase, 'Pending');
+      assert.equal(answer.status.startedAt, undefined);
+      assert.deepEqual(kinds(answer), ['VolumeSnapshot'], 'the snapshot is kept, nothing is added');
+    }
+  });
+
+  it('once admitted and ready, the first sync creates the Secret, the temporary PVC and the Job together', async () => {
+    const snapshot = readySnapshot(await takeAhead(), '2Gi');
+    const answer = await sync(me, [snapshot], admissionTickets(me));
+    assert.equal(answer.status.phase, 'Running');
+    assert.equal(answer.status.startedAt, formatTime(NOW));
+    assert.deepEqual(kinds(answer), ['Secret', 'VolumeSnapshot', 'PersistentVolumeClaim', 'Job']);
+    const temporary = answer.children.find((c): c is PersistentVolumeClaim => c.kind === 'PersistentVolumeClaim');
+    assert.equal(temporary?.spec.resources?.requests?.['storage'], '2Gi');
+  });
+
+  it('once admitted and not ready yet, waits for it as a backup that took it at its start', async () => {
+    const answer = await sync(me, [await takeAhead()], admissionTickets(me));
+    assert.equal(answer.status.phase, 'Running');
+    assert.deepEqual(kinds(answer), ['Secret', 'VolumeSnapshot']);
+    assert.equal(answer.status.conditions?.find((c) => c.type === 'Ready')?.reason, 'SnapshotPending');
+  });
+
+  it('a started backup whose own children are not observed yet creates nothing new, however stale its view', async () => {
+    const startedMe: PVCBackup = { ...me, status: { phase: 'Running', startedAt: minutesAgo(0.2) } };
+    const answer = await sync(startedMe, [readySnapshot(await takeAhead())], admissionTickets(me));
+    assert.deepEqual(kinds(answer), ['VolumeSnapshot']);
+    assert.equal(answer.status.phase, 'Running');
+  });
+
+  it('is deleted with the rest when the waiting backup fails (its PVC is being deleted)', async () => {
+    const snapshot = await takeAhead();
+    const deleting = { ...pvc('data'), metadata: { ...pvc('data').metadata, deletionTimestamp: minutesAgo(0) } };
+    const failedOnce = await post<Answer>(testApp(testConfig()), '/hooks/pvcbackup/sync', syncRequest(me, [snapshot], [deleting, volumeTicket(me)], BACKUP_CHILD_GROUPS));
+    assert.equal(failedOnce.status.result, 'Failed');
+    assert.deepEqual(kinds(failedOnce), ['VolumeSnapshot'], 'the deciding sync keeps it');
+    const retired = await post<Answer>(testApp(testConfig()), '/hooks/pvcbackup/sync', syncRequest({ ...me, status: failedOnce.status }, [snapshot], [deleting], BACKUP_CHILD_GROUPS));
+    assert.deepEqual(kinds(retired), [], 'then it is deleted');
+  });
 });
