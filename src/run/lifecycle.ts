@@ -65,7 +65,7 @@ export interface RunDefinition<Parent extends RunParent<Status>, Plan, Status ex
   what: 'backup' | 'restore';
   /** The validated spec with defaults, or why it is invalid. */
   plan(parent: Parent): { ok: true; plan: Plan } | { ok: false; message: string };
-  /** Before anything exists: checks (and, for backups, the concurrency gate), then the first children. */
+  /** Before the run's own children exist: checks (and, for backups, the concurrency gate), then the first children. */
   start(plan: Plan, context: RunContext<Parent>): Step<Status>;
   /** Once started: the next children, or the result, from the observed children. */
   progress(plan: Plan, context: RunContext<Parent>): Step<Status>;
