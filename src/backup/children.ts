@@ -29,8 +29,15 @@ function labels(target: BackupTarget): Labels {
   return { ...(target.spec.labels ?? {}), ...MANAGED_BY, 'app.kubernetes.io/component': 'backup' };
 }
 
+/** The spec's annotations, without the marker of a snapshot taken ahead: only the hook sets that. */
+function userAnnotations(target: BackupTarget): Labels {
+  const given: Labels = { ...(target.spec.annotations ?? {}) };
+  delete given[AHEAD_OF_START_ANNOTATION];
+  return given;
+}
+
 function annotations(target: BackupRun): Labels {
-  return { ...(target.spec.annotations ?? {}), [STARTED_AT_ANNOTATION]: target.startedAt };
+  return { ...userAnnotations(target), [STARTED_AT_ANNOTATION]: target.startedAt };
 }
 
 export function backupSecret(target: BackupRun, config: Config): Secret {
@@ -47,7 +54,7 @@ export function volumeSnapshot(target: BackupRun, config: Config): VolumeSnapsho
  * starts. Children are never updated (OnDelete), so it keeps this marker, and no start time.
  */
 export function volumeSnapshotAheadOfStart(target: BackupTarget, config: Config): VolumeSnapshot {
-  return snapshotOf(target, config, { ...(target.spec.annotations ?? {}), [AHEAD_OF_START_ANNOTATION]: 'true' });
+  return snapshotOf(target, config, { ...userAnnotations(target), [AHEAD_OF_START_ANNOTATION]: 'true' });
 }
 
 function snapshotOf(target: BackupTarget, config: Config, annotations: Labels): VolumeSnapshot {

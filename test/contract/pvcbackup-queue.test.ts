@@ -301,6 +301,16 @@ describe('the snapshot a backup takes ahead of its start', () => {
     assert.equal(answer.status.phase, 'Running');
   });
 
+  it("a spec's annotations cannot mark the run's own children as made ahead", async () => {
+    const marking = created(backup('marking', { pvc: 'data', annotations: { [AHEAD_OF_START_ANNOTATION]: 'true', team: 'a' } }), 1);
+    const answer = await sync(marking, [], admissionTickets(marking));
+    assert.deepEqual(kinds(answer), ['Secret', 'VolumeSnapshot']);
+    for (const child of answer.children) {
+      assert.equal(child.metadata.annotations?.[AHEAD_OF_START_ANNOTATION], undefined, child.kind);
+      assert.equal(child.metadata.annotations?.['team'], 'a', child.kind);
+    }
+  });
+
   it('is deleted with the rest when the waiting backup fails (its PVC is being deleted)', async () => {
     const snapshot = await takeAhead();
     const deleting = { ...pvc('data'), metadata: { ...pvc('data').metadata, deletionTimestamp: minutesAgo(0) } };

@@ -54,14 +54,37 @@ describe('failures and the concurrency limit', () => {
     assert.ok(!jobs.items.some((j) => j.metadata.name === 'backup-missing-class'), 'no Job without a snapshot');
   });
 
-  it('never runs two backups at once with a cluster-wide limit of one', async () => {
-    for (const name of ['one', 'two', 'three']) {
+  it('never runs two backups at once with a cluster-wide limit of one, and snapshots only the next in line ahead', async () => {
+    const NAMES = ['one', 'two', 'three', 'four'];
+    for (const name of NAMES) {
       await createPvc(stack, NS, name);
       await runInVolume(stack, NS, name, `fill-${name}`, 'head -c 20000000 /dev/urandom > /data/random.bin');
     }
-    await Promise.all(['one', 'two', 'three'].map((name) => createBackup(stack, NS, `limit-${name}`, { pvc: name })));
-    const runs = await Promise.all(['one', 'two', 'three'].map((name) => finished<Backup>(stack, NS, 'pvcbackups', `limit-${name}`, 300_000)));
+    // Every VolumeSnapshot of the namespace as the API server saw it: how many were made, how many
+    // existed at once, and which were taken ahead of their backup's start.
+    type Snapshot = { metadata: { uid: string; name: string; annotations?: Record<string, string> } };
+    const made = new Map<string, Snapshot>();
+    const live = new Set<string>();
+    let mostAtOnce = 0;
+    const snapshots = stack.kube.watch<Snapshot>(`/apis/snapshot.storage.k8s.io/v1/namespaces/${NS}/volumesnapshots`, ({ type, object }) => {
+      if (!object.metadata.name.startsWith('backup-limit-')) return;
+      if (type === 'DELETED') live.delete(object.metadata.uid);
+      else if (type === 'ADDED' || type === 'MODIFIED') {
+        made.set(object.metadata.uid, object);
+        live.add(object.metadata.uid);
+      }
+      mostAtOnce = Math.max(mostAtOnce, live.size);
+    }, () => {});
+    await Promise.all(NAMES.map((name) => createBackup(stack, NS, `limit-${name}`, { pvc: name })));
+    const runs = await Promise.all(NAMES.map((name) => finished<Backup>(stack, NS, 'pvcbackups', `limit-${name}`, 300_000)));
+    snapshots.stop();
     for (const run of runs) assert.equal(run.status?.result, 'Succeeded', run.status?.message);
+    // One snapshot per backup. With a limit of one: the running backup's, the next one's, and for
+    // a moment a finished one's that is being deleted; never all four.
+    assert.deepEqual([...made.values()].map((s) => s.metadata.name).sort(), NAMES.map((n) => `backup-limit-${n}`).sort());
+    assert.ok(mostAtOnce <= 3, `${mostAtOnce} VolumeSnapshots existed at once`);
+    const ahead = [...made.values()].filter((s) => s.metadata.annotations?.['backsnap.skyb.it/ahead-of-start'] === 'true').length;
+    assert.ok(ahead >= NAMES.length - 1, `${ahead} of ${NAMES.length} snapshots were taken ahead of their backup's start: every one that waited should have been`);
     const intervals = runs.map((r) => [Date.parse(r.status?.startedAt ?? ''), Date.parse(r.status?.finishedAt ?? '')] as const).sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < intervals.length; i++) {
       const previous = intervals[i - 1];
