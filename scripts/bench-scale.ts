@@ -255,6 +255,8 @@ const rows: [string, (f: Figures) => number, string][] = [
   ['snapshots ready at the start (taken ahead)', (f) => f.readyAtStart * 100, '%'],
   // Counts everything a backup's place in the limit waits for, before or after its start.
   [`slot time × ${CONCURRENCY} / N − mean Job time`, (f) => f.slotOverheadPerBackup, 's'],
+  // The queue's hand-over of a freed place (three queue syncs, docs/design-notes.md) and the slot's start.
+  ['  of it between runs (− run span − Job time)', (f) => f.slotOverheadPerBackup - f.overheadPerBackup, 's'],
   ['PVCBackup sync hook p50', (f) => f.hookP50, 'ms'],
   ['PVCBackup sync hook p99', (f) => f.hookP99, 'ms'],
   ['PVCBackup sync request p50', (f) => f.bytesP50 / 1024, 'KiB'],
