@@ -24,6 +24,8 @@ export interface Config {
   snapshotClass: string | undefined;
   storageClass: string | undefined;
   maxRunningBackups: number;
+  /** Backups next in line take their snapshot while they wait (src/backup/admission.ts). */
+  snapshotAhead: boolean;
   namespaces: { allow: string[]; exclude: string[] };
   defaultSchedule: string;
   manual: boolean;
@@ -76,6 +78,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'BACKSNAP_SNAPSHOT_CLASS', default: '', description: 'VolumeSnapshotClass; empty: the cluster default.' },
   { name: 'BACKSNAP_STORAGE_CLASS', default: '', description: "StorageClass of temporary backup PVCs and restored PVCs; empty: the source PVC's class for backups, the cluster default for restores." },
   { name: 'BACKSNAP_MAX_RUNNING_BACKUPS', default: '1', description: 'Cluster-wide limit of backups running at once; 0 means no limit.' },
+  { name: 'BACKSNAP_SNAPSHOT_AHEAD', default: 'true', description: 'true: the backups next in line, as many as `BACKSNAP_MAX_RUNNING_BACKUPS`, take their VolumeSnapshot while they wait for a slot, so it is ready when they start; false: each snapshot is taken when its backup starts (fewer snapshots at a time, the data as of the start).' },
   { name: 'BACKSNAP_NAMESPACES', default: '', description: 'Comma-separated namespaces to work in; empty: all.' },
   { name: 'BACKSNAP_EXCLUDE_NAMESPACES', default: '', description: 'Comma-separated namespaces to ignore (wins over the allow-list).' },
   { name: 'BACKSNAP_SCHEDULE', default: '@daily', description: 'Default cron schedule of PVCs without a schedule annotation; empty: none.' },
@@ -204,6 +207,7 @@ export function parseConfig(env: Env): ConfigResult {
     snapshotClass: optional(get('BACKSNAP_SNAPSHOT_CLASS')),
     storageClass: optional(get('BACKSNAP_STORAGE_CLASS')),
     maxRunningBackups: int('BACKSNAP_MAX_RUNNING_BACKUPS', 0),
+    snapshotAhead: bool('BACKSNAP_SNAPSHOT_AHEAD'),
     namespaces: { allow: list(get('BACKSNAP_NAMESPACES')), exclude: list(get('BACKSNAP_EXCLUDE_NAMESPACES')) },
     defaultSchedule: get('BACKSNAP_SCHEDULE').trim(),
     manual: bool('BACKSNAP_MANUAL'),

@@ -20,9 +20,9 @@
 //
 // Slots go only to holders of a volume ticket: a slot holder can always go on, so a slot held by
 // one backup and the volume by another never wait on each other. Volume tickets go to as many
-// backups as the limit has places, and as many again: those next in line take their snapshot while
-// they wait (src/backup/sync.ts), so that it is ready when a slot frees, and no more snapshots are
-// held by waiting backups than run at once.
+// backups as the limit has places, and with BACKSNAP_SNAPSHOT_AHEAD as many again: those next in
+// line take their snapshot while they wait (src/backup/sync.ts), so that it is ready when a slot
+// frees, and no more snapshots are held by waiting backups than run at once.
 import { namespaceInScope, type Config } from '../config.ts';
 import type { ConfigMap, KubeObject } from '../kube/types.ts';
 import { BACKUP_QUEUE_CONTROLLER, MANAGED_BY, RUN_UID_LABEL, TICKET_LABEL } from '../labels.ts';
@@ -32,8 +32,8 @@ import { backupPvc, type PVCBackup } from './types.ts';
 
 export type TicketKind = 'volume' | 'slot' | 'admitted';
 
-/** A place of the limit for a running backup and one for the backup next in line after it. */
-const VOLUME_TICKETS_PER_PLACE = 2;
+/** With snapshots ahead: a place of the limit for a running backup and one for the backup next in line after it. */
+const volumeTicketsPerPlace = (config: Pick<Config, 'snapshotAhead'>) => (config.snapshotAhead ? 2 : 1);
 
 export function volumeTicketName(pvc: string): string {
   return `backup-volume-${pvcLabelValue(pvc)}`;
@@ -142,7 +142,7 @@ export interface Admission {
  * the tickets the queue holds (`held`); new slot tickets go to `slotNamespace`. With no
  * cluster-wide limit there are no slot tickets and every PVC's first waiting backup may start.
  */
-export function admitBackups(backups: readonly PVCBackup[], held: readonly ConfigMap[], config: Pick<Config, 'maxRunningBackups' | 'namespaces'>, slotNamespace: string): Admission {
+export function admitBackups(backups: readonly PVCBackup[], held: readonly ConfigMap[], config: Pick<Config, 'maxRunningBackups' | 'namespaces' | 'snapshotAhead'>, slotNamespace: string): Admission {
   const limit = config.maxRunningBackups;
   const unfinished = new Map(backups.filter((b) => !isFinished(b) && b.metadata.uid !== undefined).map((b) => [b.metadata.uid ?? '', b]));
   const kept = held.filter((t) => ticketKind(t) !== undefined && unfinished.has(ticketHolder(t)));
@@ -180,7 +180,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
     }
   }
 
-  // 1. Volume tickets, oldest first, one per PVC, while twice the limit has places: held slots,
+  // 1. Volume tickets, oldest first, one per PVC, while the limit (twice it with snapshots ahead) has places: held slots,
   // running backups (with or without tickets seen) and volume tickets waiting for a slot. A volume is busy
   // while its ticket is observed (held, or dropped and not deleted yet) or a backup of it runs.
   const busyVolumes = new Set([...held.filter((t) => ticketKind(t) === 'volume').map(nameOf), ...[...unfinished.values()].filter(isRunning).map(volumeOf)]);
@@ -189,7 +189,7 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
   for (const backup of waiting) {
     const uid = uidOf(backup);
     if (withVolume.has(uid) || busyVolumes.has(volumeOf(backup))) continue;
-    if (limit > 0 && !claims.has(uid) && claims.size >= limit * VOLUME_TICKETS_PER_PLACE) continue;
+    if (limit > 0 && !claims.has(uid) && claims.size >= limit * volumeTicketsPerPlace(config)) continue;
     claims.add(uid);
     busyVolumes.add(volumeOf(backup));
     tickets.push(volumeTicket(backup));

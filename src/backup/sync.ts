@@ -5,7 +5,8 @@
 //
 // A backup next in line (holding its PVC's volume ticket, src/backup/admission.ts) takes its
 // VolumeSnapshot while it waits for a slot, so that the snapshot, the slowest step of the control
-// plane, is usually ready when it starts: then its first Running sync creates all four children.
+// plane, is usually ready when it starts: then its first Running sync creates all four children
+// (BACKSNAP_SNAPSHOT_AHEAD, on by default).
 import type { Config } from '../config.ts';
 import { formatTime, parseTime } from '../duration.ts';
 import type { ConfigMap, Job, Namespace, PersistentVolumeClaim, Pod, VolumeSnapshot } from '../kube/types.ts';
@@ -111,7 +112,7 @@ function start(target: BackupTarget, context: Context): BackupStep {
   const slot = claimSlot(observed.parent, ticket(admissionTicketName(target.uid)), volume, config);
   if (slot.granted) return snapshotPhase(run, observedChildren, config, now);
   const waiting: RunState = { phase: 'Pending', reason: slot.reason, message: slot.message };
-  if (volume === undefined || ticketHolder(volume) !== target.uid) return { kind: 'wait', state: waiting, resyncAfterSeconds: SLOT_POLL_SECONDS };
+  if (!config.snapshotAhead || volume === undefined || ticketHolder(volume) !== target.uid) return { kind: 'wait', state: waiting, resyncAfterSeconds: SLOT_POLL_SECONDS };
   // Next in line: the PVC is this backup's alone (no other backup of it runs or takes a snapshot),
   // and the queue hands out at most one volume ticket per place ahead (admission.ts).
   const error = observedChildren.snapshot?.status?.error?.message;

@@ -57,6 +57,7 @@ describe('backup queue: admission', () => {
     { name: 'a same-named PVC in another namespace is another volume', backups: [running('r', 'data', 'team-b'), waiting('a', 'data', 3)], env: limit(5), want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'without a limit every PVC gets its volume and no slots exist', backups: [a, b, waiting('c', 'pc', 1)], env: limit(0), want: { volume: ['a', 'b', 'c'], slot: [], admitted: [] } },
     { name: 'an excluded namespace, a backup being deleted and one without a PVC wait', backups: [waiting('x', 'px', 3, 'skip-me'), { ...waiting('d', 'pd', 3), metadata: { ...waiting('d', 'pd', 3).metadata, deletionTimestamp: minutesAgo(0) } }, created(backup('n', {}), 3)], env: { BACKSNAP_EXCLUDE_NAMESPACES: 'skip-me', ...limit(5) }, want: { volume: [], slot: [], admitted: [] } },
+    { name: 'without snapshots ahead, volume tickets only up to the limit', backups: [waiting('c', 'pc', 1), a, b], env: { ...limit(1), BACKSNAP_SNAPSHOT_AHEAD: 'false' }, want: { volume: ['a'], slot: [], admitted: [] } },
     { name: 'ties in age are broken by namespace and name', backups: [waiting('c', 'pc', 2), waiting('b', 'pb', 2), waiting('a', 'pa', 2)], env: limit(1), want: { volume: ['a', 'b'], slot: [], admitted: [] } },
   ];
   for (const c of cases) {
@@ -233,6 +234,7 @@ describe('backup gate in the PVCBackup sync', () => {
     { name: 'waits without tickets, however idle the cluster looks', tickets: [], starts: false, children: [], reason: 'WaitingForSlot', message: /waiting for the backup queue \(DecoratorController backsnap-backup-queue; at most 1 backups run at once\)/ },
     { name: 'with its volume but no admission, waits next in line and takes its snapshot ahead', tickets: [volumeTicket(me)], starts: false, children: ['VolumeSnapshot'], reason: 'WaitingForSlot', message: /next in line.*its VolumeSnapshot is taken ahead/ },
     { name: "another backup's admission ticket is not its own", tickets: [volumeTicket(me), { ...admissionTicket(other), metadata: { ...admissionTicket(other).metadata, name: admissionTicketName(me.metadata.uid ?? '') } }], starts: false, children: ['VolumeSnapshot'], reason: 'WaitingForSlot' },
+    { name: 'with its volume and snapshots ahead turned off, waits next in line and takes nothing', tickets: [volumeTicket(me)], env: { BACKSNAP_SNAPSHOT_AHEAD: 'false' }, starts: false, children: [], reason: 'WaitingForSlot', message: /next in line, waiting for a slot \(/ },
     { name: 'waits while another backup holds the volume, and names it', tickets: [volumeTicket(other)], starts: false, children: [], reason: 'WaitingForSameVolume', message: /backup apps\/other of the same PVC goes first/ },
   ];
   for (const c of cases) {
