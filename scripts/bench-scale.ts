@@ -129,11 +129,6 @@ async function apiRequests(stack: Stack): Promise<number> {
   return total;
 }
 
-function meanJobTime(runs: { metadata: { name: string; namespace: string } }[], jobTimes: Map<string, number>): number {
-  const times = runs.map((r) => jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0);
-  return times.reduce((a, b) => a + b, 0) / Math.max(1, times.length) / 1000;
-}
-
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 async function parallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -208,7 +203,9 @@ async function round(k: number): Promise<Figures> {
       jobWatch.stop();
       runMarks.stop();
       // Control-plane time: a run's own span (start to finish) minus its Job's run time.
-      const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - (jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0));
+      const jobTimeOf = (r: Run) => jobTimes.get(`${r.metadata.namespace}/backup-${r.metadata.name}`) ?? 0;
+      const spans = done.runs.map((r) => Date.parse(r.status?.finishedAt ?? '') - Date.parse(r.status?.startedAt ?? '') - jobTimeOf(r));
+      const meanJobSeconds = done.runs.reduce((sum, r) => sum + jobTimeOf(r), 0) / Math.max(1, done.runs.length) / 1000;
       const fullLog = readFileSync(stack.hooks.logPath, 'utf8');
       const log = fullLog.slice(logStart).split('\n');
       const decisionsOf = (hook: string) => log.filter((l) => l.includes(`"hook":"${hook}"`)).map((l) => JSON.parse(l) as { ms: number; bytes: number });
@@ -221,7 +218,7 @@ async function round(k: number): Promise<Figures> {
         createdAfterSlot: (created - slot.getTime()) / 1000,
         succeededAfterSlot: (done.at - slot.getTime()) / 1000,
         overheadPerBackup: spans.reduce((a, b) => a + b, 0) / spans.length / 1000,
-        slotOverheadPerBackup: ((done.at - slot.getTime()) * CONCURRENCY) / N / 1000 - meanJobTime(done.runs, jobTimes),
+        slotOverheadPerBackup: ((done.at - slot.getTime()) * CONCURRENCY) / N / 1000 - meanJobSeconds,
         readyAtStart: readyAtStart(runMarks.marks),
         hookP50: quantile(decisions.map((d) => d.ms), 0.5),
         hookP99: quantile(decisions.map((d) => d.ms), 0.99),

@@ -180,9 +180,10 @@ export function admitBackups(backups: readonly PVCBackup[], held: readonly Confi
     }
   }
 
-  // 1. Volume tickets, oldest first, one per PVC, while the limit (twice it with snapshots ahead) has places: held slots,
-  // running backups (with or without tickets seen) and volume tickets waiting for a slot. A volume is busy
-  // while its ticket is observed (held, or dropped and not deleted yet) or a backup of it runs.
+  // 1. Volume tickets, oldest first, one per PVC, while the limit (twice it with snapshots ahead)
+  // has places: held slots, running backups (with or without tickets seen) and volume tickets
+  // waiting for a slot. A volume is busy while its ticket is observed (held, or dropped and not
+  // deleted yet) or a backup of it runs.
   const busyVolumes = new Set([...held.filter((t) => ticketKind(t) === 'volume').map(nameOf), ...[...unfinished.values()].filter(isRunning).map(volumeOf)]);
   const claims = new Set([...unfinished].filter(([uid, b]) => takesPlace(uid, b) || withVolume.has(uid)).map(([uid]) => uid));
   const reserved: PVCBackup[] = [];

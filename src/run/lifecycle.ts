@@ -150,9 +150,13 @@ function respond<Status extends RunStatusBase>(parent: RunParent<Status>, answer
 function answerStep<Status extends RunStatusBase>(step: Step<Status>, observed: ObjectGroups, startedAt: string | undefined, now: Date): Answer<Status> {
   switch (step.kind) {
     case 'wait':
-      return { state: step.state, children: retainObserved(observed), at: now, ...(step.resyncAfterSeconds === undefined ? {} : { resyncAfterSeconds: step.resyncAfterSeconds }) };
     case 'prepare':
-      return { state: step.state, children: keepingObserved(step.children, observed), at: now, ...(step.resyncAfterSeconds === undefined ? {} : { resyncAfterSeconds: step.resyncAfterSeconds }) };
+      return {
+        state: step.state,
+        children: keepingObserved(step.kind === 'prepare' ? step.children : [], observed),
+        at: now,
+        ...(step.resyncAfterSeconds === undefined ? {} : { resyncAfterSeconds: step.resyncAfterSeconds }),
+      };
     case 'run':
       return {
         state: step.state,
